@@ -1,0 +1,1 @@
+// Placeholder translation unit: core is header-only so far.
