@@ -17,7 +17,8 @@ enum class ErrorCode {
   kMethodNotAllowed, // 405: not GET or HEAD
   kRateLimited,      // 429
   kTimeout,          // an upstream did not answer in time (502 to clients)
-  kUnavailable,      // an upstream failed or answered garbage (502 to clients)
+  kUnavailable,      // an upstream failed (502 to clients)
+  kUpstreamInvalid,  // an upstream answered something that is not what was asked (502)
   kStorage,          // the cache could not be written or read (503 to clients)
   kInternal,         // a bug; never for anything a client or upstream causes
 };

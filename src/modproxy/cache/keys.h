@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "modproxy/protocol/request_path.h"
+
+// Storage keys: the relative paths of a GOPROXY tree (design.md "Cache
+// directory"), so the disk cache doubles as a file:// proxy. Built only from
+// validated, escaped request parts.
+namespace modproxy::cache {
+
+// "<escaped module>/@v/list", "<escaped module>/@v/<escaped version>.info",
+// ".mod", ".zip", "<escaped module>/@latest". The same string is the path to
+// ask an upstream proxy for.
+std::string KeyFor(const protocol::ModuleRequest& request);
+
+// "<escaped module>/@v/<escaped version>.info" for another version of the same module.
+std::string InfoKeyFor(std::string_view escaped_module, std::string_view escaped_version);
+
+// "sumdb/<name>/<rest>".
+std::string KeyFor(const protocol::SumdbRequest& request);
+
+}  // namespace modproxy::cache

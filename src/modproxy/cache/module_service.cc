@@ -1,0 +1,264 @@
+#include "modproxy/cache/module_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "modproxy/cache/content_checks.h"
+#include "modproxy/cache/keys.h"
+#include "modproxy/cache/zip_sanity.h"
+#include "modproxy/protocol/module_path.h"
+#include "modproxy/protocol/semver.h"
+#include "modproxy/protocol/version_list.h"
+
+namespace modproxy::cache {
+namespace {
+
+using protocol::ModuleEndpoint;
+using protocol::ModuleRequest;
+
+const char* EndpointName(ModuleEndpoint endpoint) {
+  switch (endpoint) {
+    case ModuleEndpoint::kList:
+      return "list";
+    case ModuleEndpoint::kInfo:
+      return "info";
+    case ModuleEndpoint::kMod:
+      return "mod";
+    case ModuleEndpoint::kZip:
+      return "zip";
+    case ModuleEndpoint::kLatest:
+      return "latest";
+  }
+  return "other";
+}
+
+bool IsNotFound(const Error& error) {
+  return error.code == ErrorCode::kNotFound || error.code == ErrorCode::kGone;
+}
+
+// Lists, @latest and non-canonical .info queries may change upstream; the
+// rest is immutable once cached.
+bool ExpiresAfterTtl(const ModuleRequest& request) {
+  return request.endpoint == ModuleEndpoint::kList ||
+         request.endpoint == ModuleEndpoint::kLatest;
+}
+
+}  // namespace
+
+ModuleService::ModuleService(storage::Storage& storage, UpstreamFetcher& fetcher,
+                             boost::asio::thread_pool& workers, metrics::ProxyMetrics& metrics,
+                             NegativeCache& negative_cache, ModuleServiceOptions options)
+    : storage_(storage),
+      fetcher_(fetcher),
+      workers_(workers),
+      metrics_(metrics),
+      negative_cache_(negative_cache),
+      options_(options) {}
+
+boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& request,
+                                                          bool allow_fetch) {
+  const char* endpoint = EndpointName(request.endpoint);
+  // A non-canonical .info query ("master", "v1.2") names no file of the tree.
+  const bool cacheable = request.endpoint != ModuleEndpoint::kInfo || request.canonical;
+  const std::string key = KeyFor(request);
+
+  if (cacheable && (!ExpiresAfterTtl(request) || !allow_fetch || IsFresh(key))) {
+    Result<Answer> hit = FromStorage(key, /*stale=*/false);
+    if (hit || hit.error().code != ErrorCode::kNotFound) {
+      if (hit) metrics_.cache_hits.With({endpoint}).Increment();
+      co_return hit;
+    }
+  }
+  if (!allow_fetch) {
+    co_return MakeError(ErrorCode::kNotFound,
+                        "not found: " + request.module + ": not in the cache, and fetching is "
+                        "disabled by the Disable-Module-Fetch header");
+  }
+  if (std::optional<Error> remembered = negative_cache_.Find(key)) co_return *remembered;
+
+  metrics_.cache_misses.With({endpoint}).Increment();
+  Singleflight<Result<Fetched>>::Work work = [this, request, key]() {
+    switch (request.endpoint) {
+      case ModuleEndpoint::kInfo:
+        return FetchInfo(request, key);
+      case ModuleEndpoint::kMod:
+        return FetchMod(request, key);
+      case ModuleEndpoint::kZip:
+        return FetchZip(request, key);
+      case ModuleEndpoint::kList:
+        return FetchList(request, key);
+      case ModuleEndpoint::kLatest:
+        break;
+    }
+    return FetchLatest(request, key);
+  };
+  Result<Fetched> fetched = co_await flights_.Do(key, workers_, work);
+  if (!fetched) co_return fetched.error();
+  if (fetched->stale) metrics_.stale_served.With({endpoint}).Increment();
+  if (!fetched->body) co_return FromStorage(key, fetched->stale);
+  Answer answer;
+  answer.stale = fetched->stale;
+  answer.cache_hit = fetched->stale;
+  answer.body = fetched->body;
+  co_return answer;
+}
+
+Result<Answer> ModuleService::FromStorage(const std::string& key, bool stale) {
+  Result<std::unique_ptr<storage::BlobReader>> reader = storage_.OpenRead(key);
+  if (!reader) {
+    if (reader.error().code == ErrorCode::kNotFound) return reader.error();
+    spdlog::error("cache read {} failed: {}", key, reader.error().message);
+    return MakeError(ErrorCode::kStorage, "cache read failed: " + reader.error().message);
+  }
+  Answer answer;
+  answer.cache_hit = true;
+  answer.stale = stale;
+  answer.reader = std::move(*reader);
+  return answer;
+}
+
+bool ModuleService::IsFresh(const std::string& key) {
+  Result<storage::ObjectInfo> info = storage_.Stat(key);
+  return info && std::chrono::system_clock::now() - info->modified < options_.list_ttl;
+}
+
+void ModuleService::StoreBestEffort(const std::string& key, std::string_view bytes) {
+  if (Result<void> r = storage_.Put(key, bytes); !r) {
+    metrics_.cache_write_failures.With({}).Increment();
+    spdlog::error("cache write {} failed, serving without caching: {}", key, r.error().message);
+  }
+}
+
+Result<ModuleService::Fetched> ModuleService::FetchInfo(const ModuleRequest& request,
+                                                        const std::string& key) {
+  std::string resolved;
+  Result<std::string> body = fetcher_.ChainSmall(key, [&](std::string_view b) -> Result<void> {
+    Result<std::string> v = CheckInfo(b, request.module, request.version, request.canonical);
+    if (!v) return v.error();
+    resolved = *v;
+    return {};
+  });
+  if (!body) {
+    if (IsNotFound(body.error())) negative_cache_.Remember(key, body.error());
+    return body.error();
+  }
+  if (request.canonical) {
+    StoreBestEffort(key, *body);
+  } else if (Result<std::string> escaped = protocol::EscapeVersion(resolved); escaped) {
+    // A query such as "v1.2" resolved to a canonical version: the answer is
+    // also that version's .info, which is immutable, so keep it.
+    const std::string canonical_key = InfoKeyFor(request.escaped_module, *escaped);
+    if (!storage_.Stat(canonical_key)) StoreBestEffort(canonical_key, *body);
+  }
+  return Fetched{std::make_shared<const std::string>(std::move(*body)), false};
+}
+
+Result<ModuleService::Fetched> ModuleService::FetchMod(const ModuleRequest& /*request*/,
+                                                       const std::string& key) {
+  Result<std::string> body = fetcher_.ChainSmall(key, &CheckGoMod);
+  if (!body) {
+    if (IsNotFound(body.error())) negative_cache_.Remember(key, body.error());
+    return body.error();
+  }
+  StoreBestEffort(key, *body);
+  return Fetched{std::make_shared<const std::string>(std::move(*body)), false};
+}
+
+Result<ModuleService::Fetched> ModuleService::FetchZip(const ModuleRequest& request,
+                                                       const std::string& key) {
+  Result<void> stored =
+      fetcher_.ChainToStorage(key, storage_, key, [&](const std::string& staged) {
+        return CheckZipStructure(staged, request.module, request.version);
+      });
+  if (!stored) {
+    if (IsNotFound(stored.error())) negative_cache_.Remember(key, stored.error());
+    if (stored.error().code == ErrorCode::kStorage) {
+      metrics_.cache_write_failures.With({}).Increment();
+      spdlog::error("cache write {} failed: {}", key, stored.error().message);
+    }
+    return stored.error();
+  }
+  return Fetched{nullptr, false};
+}
+
+std::vector<std::string> ModuleService::CachedVersions(const ModuleRequest& request) {
+  std::vector<std::string> versions;
+  if (Result<std::string> list = storage_.Get(request.escaped_module + "/@v/list"); list) {
+    if (Result<std::vector<std::string>> parsed = protocol::ParseVersionList(*list); parsed) {
+      versions = std::move(*parsed);
+    }
+  }
+  std::vector<std::string> from_info;
+  if (Result<std::vector<std::string>> names = storage_.ListDir(request.escaped_module + "/@v");
+      names) {
+    for (const std::string& name : *names) {
+      if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".info") != 0) continue;
+      Result<std::string> v = protocol::UnescapeVersion(name.substr(0, name.size() - 5));
+      if (v && protocol::IsCanonicalVersion(*v)) from_info.push_back(*v);
+    }
+  }
+  return protocol::MergeVersionLists(versions, from_info);
+}
+
+Result<ModuleService::Fetched> ModuleService::FetchList(const ModuleRequest& request,
+                                                        const std::string& key) {
+  Result<std::string> body = fetcher_.ChainSmall(key, [](std::string_view b) -> Result<void> {
+    Result<std::vector<std::string>> parsed = protocol::ParseVersionList(b);
+    if (!parsed) return MakeError(ErrorCode::kUpstreamInvalid, parsed.error().message);
+    return {};
+  });
+  std::vector<std::string> cached = CachedVersions(request);
+  if (body) {
+    std::vector<std::string> merged =
+        protocol::MergeVersionLists(*protocol::ParseVersionList(*body), cached);
+    std::string text = protocol::FormatVersionList(merged);
+    StoreBestEffort(key, text);
+    return Fetched{std::make_shared<const std::string>(std::move(text)), false};
+  }
+  const Error& error = body.error();
+  if (cached.empty() && !storage_.Stat(key)) {
+    if (IsNotFound(error)) negative_cache_.Remember(key, error);
+    return error;
+  }
+  // The upstream failed or forgot the module, but versions of it are cached:
+  // keep serving what the cache can deliver.
+  spdlog::warn("serving cached list for {}: upstream: {}", request.module, error.message);
+  return Fetched{std::make_shared<const std::string>(protocol::FormatVersionList(cached)), true};
+}
+
+Result<ModuleService::Fetched> ModuleService::FetchLatest(const ModuleRequest& request,
+                                                          const std::string& key) {
+  Result<std::string> body = fetcher_.ChainSmall(key, [&](std::string_view b) -> Result<void> {
+    Result<std::string> v = CheckInfo(b, request.module, "", false);
+    if (!v) return v.error();
+    return {};
+  });
+  if (body) {
+    StoreBestEffort(key, *body);
+    return Fetched{std::make_shared<const std::string>(std::move(*body)), false};
+  }
+  const Error& error = body.error();
+  // 404/410 tells the go command to compute latest from the list itself.
+  if (IsNotFound(error)) {
+    negative_cache_.Remember(key, error);
+    return error;
+  }
+  if (Result<std::string> stale = storage_.Get(key); stale) {
+    spdlog::warn("serving stale @latest for {}: upstream: {}", request.module, error.message);
+    return Fetched{std::make_shared<const std::string>(std::move(*stale)), true};
+  }
+  // No @latest was ever cached: derive it from the cached versions.
+  if (std::optional<std::string> latest = protocol::ChooseLatest(CachedVersions(request))) {
+    Result<std::string> escaped = protocol::EscapeVersion(*latest);
+    if (escaped) {
+      if (Result<std::string> info = storage_.Get(InfoKeyFor(request.escaped_module, *escaped));
+          info) {
+        spdlog::warn("serving @latest for {} from cached versions: upstream: {}", request.module,
+                     error.message);
+        return Fetched{std::make_shared<const std::string>(std::move(*info)), true};
+      }
+    }
+  }
+  return error;
+}
+
+}  // namespace modproxy::cache

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "modproxy/cache/answer.h"
+#include "modproxy/cache/negative_cache.h"
+#include "modproxy/cache/singleflight.h"
+#include "modproxy/cache/upstream_fetcher.h"
+#include "modproxy/metrics/metrics.h"
+#include "modproxy/protocol/request_path.h"
+#include "modproxy/storage/storage.h"
+#include "modproxy/upstream/upstream_chain.h"
+
+namespace modproxy::cache {
+
+struct ModuleServiceOptions {
+  // How long @v/list and @latest are served from the cache before the
+  // upstream is asked again.
+  std::chrono::milliseconds list_ttl{60000};
+};
+
+// The GOPROXY endpoints over the cache: storage first; a miss goes to the
+// upstream chain once per key however many clients wait (singleflight), on the
+// worker pool; what comes back is checked, stored atomically, then served.
+// .info (canonical), .mod and .zip are immutable once cached. @v/list and
+// @latest are refreshed after list_ttl, merged with the versions already
+// cached, and served stale (with a log line) when the upstream fails.
+class ModuleService {
+ public:
+  ModuleService(storage::Storage& storage, UpstreamFetcher& fetcher,
+                boost::asio::thread_pool& workers, metrics::ProxyMetrics& metrics,
+                NegativeCache& negative_cache, ModuleServiceOptions options);
+
+  // `allow_fetch` false (the Disable-Module-Fetch header) answers from the
+  // cache only: kNotFound when absent, stale lists accepted.
+  // Errors: kNotFound/kGone (404/410 upstream or nothing cached), kTimeout,
+  // kUnavailable, kUpstreamInvalid (502), kStorage (503: a zip that could not
+  // be stored; small files are served even when storing fails).
+  boost::asio::awaitable<Result<Answer>> Get(const protocol::ModuleRequest& request,
+                                             bool allow_fetch);
+
+ private:
+  struct Fetched {
+    std::shared_ptr<const std::string> body;  // null: read the stored object
+    bool stale = false;
+  };
+
+  Result<Answer> FromStorage(const std::string& key, bool stale);
+  Result<Fetched> FetchInfo(const protocol::ModuleRequest& request, const std::string& key);
+  Result<Fetched> FetchMod(const protocol::ModuleRequest& request, const std::string& key);
+  Result<Fetched> FetchZip(const protocol::ModuleRequest& request, const std::string& key);
+  Result<Fetched> FetchList(const protocol::ModuleRequest& request, const std::string& key);
+  Result<Fetched> FetchLatest(const protocol::ModuleRequest& request, const std::string& key);
+  // Stores a small body; a failure is logged and counted, never fatal.
+  void StoreBestEffort(const std::string& key, std::string_view bytes);
+  // Canonical, non-pseudo versions known from the cached list and cached .info files.
+  std::vector<std::string> CachedVersions(const protocol::ModuleRequest& request);
+  bool IsFresh(const std::string& key);
+
+  storage::Storage& storage_;
+  UpstreamFetcher& fetcher_;
+  boost::asio::thread_pool& workers_;
+  metrics::ProxyMetrics& metrics_;
+  NegativeCache& negative_cache_;
+  ModuleServiceOptions options_;
+  Singleflight<Result<Fetched>> flights_;
+};
+
+}  // namespace modproxy::cache

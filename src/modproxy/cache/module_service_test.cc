@@ -1,0 +1,212 @@
+#include "modproxy/cache/module_service.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "modproxy/testkit/fake_upstream.h"
+#include "modproxy/testkit/make_zip.h"
+#include "modproxy/testkit/run_task.h"
+
+namespace modproxy::cache {
+namespace {
+
+using namespace std::chrono_literals;
+using protocol::ModuleEndpoint;
+using protocol::ModuleRequest;
+
+ModuleRequest Req(ModuleEndpoint endpoint, std::string version = "") {
+  ModuleRequest r;
+  r.endpoint = endpoint;
+  r.module = "example.com/Hello";
+  r.escaped_module = "example.com/!hello";
+  r.version = version;
+  r.escaped_version = version;
+  r.canonical = true;
+  return r;
+}
+
+std::string ReadAll(Answer& answer) {
+  if (answer.body) return *answer.body;
+  std::string out;
+  char buffer[4096];
+  for (;;) {
+    Result<std::size_t> n = answer.reader->Read(buffer, sizeof buffer);
+    if (!n || *n == 0) break;
+    out.append(buffer, *n);
+  }
+  return out;
+}
+
+class ModuleServiceTest : public testing::Test {
+ protected:
+  ModuleServiceTest() {
+    auto fake = std::make_unique<testkit::FakeUpstream>();
+    upstream_ = fake.get();
+    std::vector<upstream::UpstreamChain::Link> links;
+    links.push_back({{protocol::UpstreamKind::kUrl, "http://fake", false}, std::move(fake)});
+    chain_ = std::make_unique<upstream::UpstreamChain>(std::move(links));
+    fetcher_ = std::make_unique<UpstreamFetcher>(*chain_, metrics_, FetcherOptions{});
+    service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_,
+                                               negative_, ModuleServiceOptions{60s});
+  }
+  ~ModuleServiceTest() override { workers_.join(); }
+
+  Result<Answer> Get(const ModuleRequest& r, bool allow_fetch = true) {
+    return testkit::RunTask(service_->Get(r, allow_fetch));
+  }
+
+  std::unique_ptr<storage::Storage> storage_ = storage::NewMemoryStorage();
+  testkit::FakeUpstream* upstream_ = nullptr;
+  std::unique_ptr<upstream::UpstreamChain> chain_;
+  metrics::ProxyMetrics metrics_;
+  std::unique_ptr<UpstreamFetcher> fetcher_;
+  boost::asio::thread_pool workers_{4};
+  NegativeCache negative_{30s, [] { return std::chrono::steady_clock::now(); }};
+  std::unique_ptr<ModuleService> service_;
+};
+
+TEST_F(ModuleServiceTest, FetchesGoModOnceThenServesFromCache) {
+  upstream_->Set("example.com/!hello/@v/v1.0.0.mod", "module example.com/Hello\n");
+  Result<Answer> first = Get(Req(ModuleEndpoint::kMod, "v1.0.0"));
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_FALSE(first->cache_hit);
+  EXPECT_EQ(ReadAll(*first), "module example.com/Hello\n");
+  Result<Answer> second = Get(Req(ModuleEndpoint::kMod, "v1.0.0"));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_TRUE(second->cache_hit);
+  EXPECT_EQ(ReadAll(*second), "module example.com/Hello\n");
+  EXPECT_EQ(upstream_->calls().size(), 1u);
+}
+
+TEST_F(ModuleServiceTest, ConcurrentMissesShareOneFetch) {
+  const std::string zip = testkit::MakeZip({{"example.com/Hello@v1.0.0/go.mod", "module x\n"}});
+  upstream_->Set("example.com/!hello/@v/v1.0.0.zip", zip);
+  upstream_->Hold();
+  boost::asio::io_context loop;
+  int done = 0;
+  // Outlives the coroutines: a lambda coroutine reads its captures through the closure.
+  auto client = [&]() -> boost::asio::awaitable<void> {
+    const ModuleRequest request = Req(ModuleEndpoint::kZip, "v1.0.0");
+    Result<Answer> r = co_await service_->Get(request, true);
+    EXPECT_TRUE(r.has_value());
+    if (r) {
+      EXPECT_EQ(ReadAll(*r), zip);
+    }
+    ++done;
+  };
+  for (int i = 0; i < 20; ++i) boost::asio::co_spawn(loop, client(), boost::asio::detached);
+  // Every coroutine reaches the flight before the upstream answers.
+  loop.poll();
+  upstream_->Release();
+  loop.run();
+  EXPECT_EQ(done, 20);
+  EXPECT_EQ(upstream_->CallCount("example.com/!hello/@v/v1.0.0.zip"), 1u);
+}
+
+TEST_F(ModuleServiceTest, RefusesInfoForAnotherVersionAndCachesNothing) {
+  upstream_->Set("example.com/!hello/@v/v1.0.0.info", R"({"Version":"v1.0.1"})");
+  Result<Answer> got = Get(Req(ModuleEndpoint::kInfo, "v1.0.0"));
+  ASSERT_FALSE(got.has_value());
+  EXPECT_EQ(got.error().code, ErrorCode::kUpstreamInvalid);
+  EXPECT_FALSE(storage_->Stat("example.com/!hello/@v/v1.0.0.info").has_value());
+}
+
+TEST_F(ModuleServiceTest, RefusesHtmlInsteadOfJson) {
+  upstream_->Set("example.com/!hello/@v/v1.0.0.info", "<html>captive portal</html>");
+  upstream_->Set("example.com/!hello/@v/v1.0.0.mod", "<!DOCTYPE html><p>module x</p>");
+  EXPECT_EQ(Get(Req(ModuleEndpoint::kInfo, "v1.0.0")).error().code, ErrorCode::kUpstreamInvalid);
+  EXPECT_EQ(Get(Req(ModuleEndpoint::kMod, "v1.0.0")).error().code, ErrorCode::kUpstreamInvalid);
+  EXPECT_FALSE(storage_->Stat("example.com/!hello/@v/v1.0.0.mod").has_value());
+}
+
+TEST_F(ModuleServiceTest, RefusesZipWithForeignEntries) {
+  upstream_->Set("example.com/!hello/@v/v1.0.0.zip",
+                 testkit::MakeZip({{"evil/../../etc/passwd", "x"}}));
+  Result<Answer> got = Get(Req(ModuleEndpoint::kZip, "v1.0.0"));
+  ASSERT_FALSE(got.has_value());
+  EXPECT_EQ(got.error().code, ErrorCode::kUpstreamInvalid);
+  EXPECT_FALSE(storage_->Stat("example.com/!hello/@v/v1.0.0.zip").has_value());
+}
+
+TEST_F(ModuleServiceTest, RefusesTruncatedZip) {
+  std::string zip = testkit::MakeZip({{"example.com/Hello@v1.0.0/a.go", std::string(5000, 'a')}});
+  upstream_->Set("example.com/!hello/@v/v1.0.0.zip", zip.substr(0, zip.size() / 2));
+  EXPECT_EQ(Get(Req(ModuleEndpoint::kZip, "v1.0.0")).error().code, ErrorCode::kUpstreamInvalid);
+}
+
+TEST_F(ModuleServiceTest, NotFoundIsRememberedForTheNegativeTtl) {
+  EXPECT_EQ(Get(Req(ModuleEndpoint::kMod, "v9.0.0")).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(Get(Req(ModuleEndpoint::kMod, "v9.0.0")).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(upstream_->calls().size(), 1u);
+}
+
+TEST_F(ModuleServiceTest, DisableFetchAnswersFromCacheOnly) {
+  upstream_->Set("example.com/!hello/@v/v1.0.0.mod", "module example.com/Hello\n");
+  Result<Answer> got = Get(Req(ModuleEndpoint::kMod, "v1.0.0"), /*allow_fetch=*/false);
+  ASSERT_FALSE(got.has_value());
+  EXPECT_EQ(got.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(upstream_->calls().empty());
+}
+
+TEST_F(ModuleServiceTest, ListMergesUpstreamWithCachedVersions) {
+  ASSERT_TRUE(storage_->Put("example.com/!hello/@v/v0.9.0.info", R"({"Version":"v0.9.0"})"));
+  upstream_->Set("example.com/!hello/@v/list", "v1.0.0\nv1.1.0\n");
+  Result<Answer> got = Get(Req(ModuleEndpoint::kList));
+  ASSERT_TRUE(got.has_value()) << got.error().message;
+  EXPECT_EQ(ReadAll(*got), "v0.9.0\nv1.0.0\nv1.1.0\n");
+  EXPECT_EQ(*storage_->Get("example.com/!hello/@v/list"), "v0.9.0\nv1.0.0\nv1.1.0\n");
+}
+
+TEST_F(ModuleServiceTest, FreshListIsServedWithoutUpstream) {
+  upstream_->Set("example.com/!hello/@v/list", "v1.0.0\n");
+  ASSERT_TRUE(Get(Req(ModuleEndpoint::kList)).has_value());
+  Result<Answer> again = Get(Req(ModuleEndpoint::kList));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->cache_hit);
+  EXPECT_EQ(upstream_->calls().size(), 1u);
+}
+
+TEST_F(ModuleServiceTest, StaleListIsServedWhenUpstreamFails) {
+  service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_, negative_,
+                                             ModuleServiceOptions{0ms});
+  upstream_->Set("example.com/!hello/@v/list", "v1.0.0\n");
+  ASSERT_TRUE(Get(Req(ModuleEndpoint::kList)).has_value());
+  upstream_->SetError("example.com/!hello/@v/list", MakeError(ErrorCode::kUnavailable, "down"));
+  Result<Answer> stale = Get(Req(ModuleEndpoint::kList));
+  ASSERT_TRUE(stale.has_value()) << stale.error().message;
+  EXPECT_TRUE(stale->stale);
+  EXPECT_EQ(ReadAll(*stale), "v1.0.0\n");
+  EXPECT_EQ(upstream_->calls().size(), 2u);
+}
+
+TEST_F(ModuleServiceTest, ListThatIsNotVersionsIsAnUpstreamError) {
+  upstream_->Set("example.com/!hello/@v/list", "<html><body>oops</body></html>\n");
+  EXPECT_EQ(Get(Req(ModuleEndpoint::kList)).error().code, ErrorCode::kUpstreamInvalid);
+  EXPECT_FALSE(storage_->Stat("example.com/!hello/@v/list").has_value());
+}
+
+TEST_F(ModuleServiceTest, LatestFallsBackToCachedVersionsWhenUpstreamFails) {
+  ASSERT_TRUE(storage_->Put("example.com/!hello/@v/v1.2.0.info",
+                            R"({"Version":"v1.2.0","Time":"2023-01-01T00:00:00Z"})"));
+  ASSERT_TRUE(storage_->Put("example.com/!hello/@v/v1.3.0-rc.1.info", R"({"Version":"v1.3.0-rc.1"})"));
+  upstream_->SetError("example.com/!hello/@latest", MakeError(ErrorCode::kTimeout, "slow"));
+  Result<Answer> got = Get(Req(ModuleEndpoint::kLatest));
+  ASSERT_TRUE(got.has_value()) << got.error().message;
+  EXPECT_EQ(ReadAll(*got), R"({"Version":"v1.2.0","Time":"2023-01-01T00:00:00Z"})");
+}
+
+TEST_F(ModuleServiceTest, NonCanonicalInfoQueryStoresTheResolvedVersion) {
+  ModuleRequest query = Req(ModuleEndpoint::kInfo, "v1.2");
+  query.canonical = false;
+  upstream_->Set("example.com/!hello/@v/v1.2.info", R"({"Version":"v1.2.0"})");
+  Result<Answer> got = Get(query);
+  ASSERT_TRUE(got.has_value()) << got.error().message;
+  EXPECT_EQ(*storage_->Get("example.com/!hello/@v/v1.2.0.info"), R"({"Version":"v1.2.0"})");
+  EXPECT_FALSE(storage_->Stat("example.com/!hello/@v/v1.2.info").has_value());
+}
+
+}  // namespace
+}  // namespace modproxy::cache

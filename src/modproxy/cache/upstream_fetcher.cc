@@ -1,0 +1,97 @@
+#include "modproxy/cache/upstream_fetcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace modproxy::cache {
+namespace {
+
+const char* ResultLabel(const Result<void>& r) {
+  if (r) return "ok";
+  if (r.error().code == ErrorCode::kNotFound || r.error().code == ErrorCode::kGone) {
+    return "not_found";
+  }
+  return "error";
+}
+
+}  // namespace
+
+UpstreamFetcher::UpstreamFetcher(const upstream::UpstreamChain& chain,
+                                 metrics::ProxyMetrics& metrics, FetcherOptions options)
+    : chain_(chain), metrics_(metrics), options_(options) {}
+
+Result<void> UpstreamFetcher::Measured(upstream::Upstream& upstream, std::string_view path,
+                                       const std::function<Result<void>()>& call) {
+  metrics::Gauge& in_flight = metrics_.fetches_in_flight.With({});
+  in_flight.Add(1);
+  const auto start = std::chrono::steady_clock::now();
+  Result<void> r = call();
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  in_flight.Add(-1);
+  metrics_.upstream_duration.With({}).Observe(elapsed.count());
+  metrics_.upstream_fetches.With({ResultLabel(r)}).Increment();
+  if (!r && std::string_view(ResultLabel(r)) == "error") {
+    spdlog::warn("upstream {} failed for {}: {}", upstream.name(), path, r.error().message);
+  }
+  return r;
+}
+
+Result<std::string> UpstreamFetcher::FetchSmall(
+    upstream::Upstream& upstream, std::string_view path,
+    const std::function<Result<void>(std::string_view)>& check) {
+  std::string body;
+  Result<void> r = Measured(upstream, path, [&]() -> Result<void> {
+    Result<std::string> fetched = upstream::FetchToString(upstream, path, options_.small);
+    if (!fetched) return fetched.error();
+    if (Result<void> ok = check(*fetched); !ok) {
+      return MakeError(ok.error().code, ok.error().message + " (from " + upstream.name() + ")");
+    }
+    body = std::move(*fetched);
+    return {};
+  });
+  if (!r) return r.error();
+  return body;
+}
+
+Result<std::string> UpstreamFetcher::ChainSmall(
+    std::string_view path, const std::function<Result<void>(std::string_view)>& check) {
+  std::string body;
+  Result<void> r = chain_.Try([&](upstream::Upstream& upstream) -> Result<void> {
+    Result<std::string> fetched = FetchSmall(upstream, path, check);
+    if (!fetched) return fetched.error();
+    body = std::move(*fetched);
+    return {};
+  });
+  if (!r) return r.error();
+  return body;
+}
+
+Result<void> UpstreamFetcher::ChainToStorage(
+    std::string_view path, storage::Storage& storage, const std::string& key,
+    const std::function<Result<void>(const std::string& staged)>& check) {
+  return chain_.Try([&](upstream::Upstream& upstream) -> Result<void> {
+    return Measured(upstream, path, [&]() -> Result<void> {
+      // A fresh writer per attempt: a failed upstream may have sent part of a body.
+      Result<std::unique_ptr<storage::BlobWriter>> writer = storage.OpenWrite(key);
+      if (!writer) return MakeError(ErrorCode::kStorage, writer.error().message);
+      storage::BlobWriter& w = **writer;
+      Result<void> fetched =
+          upstream.Fetch(path, options_.large, [&w](std::string_view chunk) -> Result<void> {
+            Result<void> written = w.Write(chunk);
+            if (!written) return MakeError(ErrorCode::kStorage, written.error().message);
+            return {};
+          });
+      if (!fetched) return fetched;
+      if (Result<void> ok = check(w.staging_path()); !ok) {
+        return MakeError(ok.error().code, ok.error().message + " (from " + upstream.name() + ")");
+      }
+      if (Result<void> committed = w.Commit(); !committed) {
+        return MakeError(ErrorCode::kStorage, committed.error().message);
+      }
+      return {};
+    });
+  });
+}
+
+}  // namespace modproxy::cache

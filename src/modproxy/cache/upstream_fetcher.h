@@ -1,0 +1,49 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "modproxy/metrics/metrics.h"
+#include "modproxy/storage/storage.h"
+#include "modproxy/upstream/upstream_chain.h"
+
+namespace modproxy::cache {
+
+struct FetcherOptions {
+  upstream::FetchOptions small;  // list, info, mod, latest, sumdb
+  upstream::FetchOptions large;  // zips
+};
+
+// Runs fetches through an upstream (or the whole chain), with metrics and a
+// log line for each failed attempt. Blocking: worker threads only.
+class UpstreamFetcher {
+ public:
+  UpstreamFetcher(const upstream::UpstreamChain& chain, metrics::ProxyMetrics& metrics,
+                  FetcherOptions options);
+
+  // One small body from `upstream`, checked by `check` (which may turn a 200
+  // into kUpstreamInvalid, so that '|' falls through past a broken proxy).
+  Result<std::string> FetchSmall(upstream::Upstream& upstream, std::string_view path,
+                                 const std::function<Result<void>(std::string_view)>& check);
+  // The chain version of FetchSmall.
+  Result<std::string> ChainSmall(std::string_view path,
+                                 const std::function<Result<void>(std::string_view)>& check);
+  // Streams a large body through the chain into a fresh writer per attempt;
+  // `check` runs on the staged file before Commit(). kStorage when storing fails.
+  Result<void> ChainToStorage(std::string_view path, storage::Storage& storage,
+                              const std::string& key,
+                              const std::function<Result<void>(const std::string& staged)>& check);
+
+  const upstream::UpstreamChain& chain() const { return chain_; }
+
+ private:
+  // Wraps one upstream call with the in-flight gauge, duration and result metrics.
+  Result<void> Measured(upstream::Upstream& upstream, std::string_view path,
+                        const std::function<Result<void>()>& call);
+
+  const upstream::UpstreamChain& chain_;
+  metrics::ProxyMetrics& metrics_;
+  FetcherOptions options_;
+};
+
+}  // namespace modproxy::cache

@@ -1,0 +1,160 @@
+// modproxy: parse the command line, build the object graph, run. Nothing else.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "modproxy/cache/module_service.h"
+#include "modproxy/cache/negative_cache.h"
+#include "modproxy/cache/upstream_fetcher.h"
+#include "modproxy/config/config.h"
+#include "modproxy/core/version.h"
+#include "modproxy/http/handler.h"
+#include "modproxy/http/server.h"
+#include "modproxy/metrics/metrics.h"
+#include "modproxy/storage/storage.h"
+#include "modproxy/sumdb/sumdb_service.h"
+#include "modproxy/upstream/upstream_chain.h"
+
+namespace {
+
+using namespace modproxy;  // NOLINT(google-build-using-namespace): main only wires.
+
+constexpr int kExitUsage = 2;
+
+std::optional<std::string> Getenv(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+void SetUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("modproxy");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+upstream::UpstreamChain BuildChain(const config::Config& config) {
+  std::vector<upstream::UpstreamChain::Link> links;
+  for (const protocol::UpstreamEntry& entry : config.upstreams) {
+    if (entry.kind == protocol::UpstreamKind::kDirect) {
+      spdlog::warn(
+          "upstream \"direct\" is not supported yet: it is treated as \"not found\" "
+          "(use a proxy URL or file:// tree)");
+    }
+    links.push_back({entry, upstream::MakeUpstream(entry)});
+  }
+  return upstream::UpstreamChain(std::move(links));
+}
+
+int Serve(const config::Config& config) {
+  SetUpLogging(config.log_level);
+  upstream::GlobalInit();
+
+  Result<std::unique_ptr<storage::Storage>> storage =
+      storage::NewDiskStorage({config.cache_dir});
+  if (!storage) {
+    spdlog::error("{}", storage.error().message);
+    return 1;
+  }
+  upstream::UpstreamChain chain = BuildChain(config);
+  metrics::ProxyMetrics metrics;
+  cache::FetcherOptions fetch_options;
+  fetch_options.small.connect_timeout = config.upstream_timeout;
+  fetch_options.small.stall_timeout = config.upstream_timeout;
+  fetch_options.small.total_timeout = config.upstream_timeout;
+  fetch_options.large = fetch_options.small;
+  fetch_options.large.total_timeout = std::chrono::milliseconds(0);
+  fetch_options.large.max_bytes = std::uint64_t{500} << 20;
+  cache::UpstreamFetcher fetcher(chain, metrics, fetch_options);
+  boost::asio::thread_pool workers(static_cast<std::size_t>(config.fetch_workers));
+  cache::NegativeCache negative_cache(config.negative_ttl,
+                                      [] { return std::chrono::steady_clock::now(); });
+
+  cache::ModuleService modules(**storage, fetcher, workers, metrics, negative_cache,
+                               {config.list_ttl});
+  sumdb::SumdbServiceOptions sumdb_options;
+  if (!config.sumdb.off) sumdb_options.name = config.sumdb.name;
+  sumdb_options.url = config.sumdb.url;
+  sumdb_options.latest_ttl = config.list_ttl;
+  sumdb::SumdbService sumdb(**storage, fetcher, workers, metrics, negative_cache, sumdb_options);
+
+  http::HandlerOptions handler_options;
+  handler_options.list_max_age =
+      std::chrono::duration_cast<std::chrono::seconds>(config.list_ttl);
+  http::Handler handler(modules, sumdb, **storage, metrics, handler_options);
+
+  http::ServerOptions server_options;
+  server_options.host = config.listen_host;
+  server_options.port = config.listen_port;
+  server_options.threads = config.threads > 0
+                               ? config.threads
+                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  http::Server server(server_options, handler, metrics);
+  Result<boost::asio::ip::tcp::endpoint> bound = server.Listen();
+  if (!bound) {
+    spdlog::error("{}", bound.error().message);
+    return 1;
+  }
+  const std::string host = bound->address().is_v6() ? "[" + bound->address().to_string() + "]"
+                                                    : bound->address().to_string();
+  spdlog::info("modproxy {} listening on {}:{} (cache {}, upstream {}, {} event loops)", kVersion,
+               host, bound->port(), config.cache_dir, config.upstream_text,
+               server_options.threads);
+  server.Run();
+  workers.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"modproxy: a caching Go module proxy (GOPROXY server)", "modproxy"};
+  app.set_version_flag("--version", std::string("modproxy ") + kVersion);
+  app.require_subcommand(1);
+  CLI::App* serve = app.add_subcommand("serve", "serve the GOPROXY protocol from a cache");
+
+  std::map<std::string, std::string> values;
+  std::string config_file;
+  serve->add_option("--config", config_file, "TOML configuration file (env MODPROXY_CONFIG)");
+  std::map<std::string, std::string> raw;
+  for (const config::SettingSpec& spec : config::Settings()) {
+    serve->add_option(config::FlagName(spec.key), raw[spec.key],
+                      spec.help + " (env " + config::EnvName(spec.key) + ", default " +
+                          spec.default_value + ")");
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "modproxy: %s (see modproxy --help)\n", e.what());
+    return kExitUsage;
+  }
+  if (serve->get_option("--config")->count() > 0) values["config"] = config_file;
+  for (const config::SettingSpec& spec : config::Settings()) {
+    if (serve->get_option(config::FlagName(spec.key))->count() > 0) {
+      values[spec.key] = raw[spec.key];
+    }
+  }
+  Result<config::Config> config = config::LoadConfig(values, &Getenv);
+  if (!config) {
+    std::fprintf(stderr, "modproxy: %s\n", config.error().message.c_str());
+    return kExitUsage;
+  }
+  return Serve(*config);
+}

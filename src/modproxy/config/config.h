@@ -1,0 +1,69 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "modproxy/core/result.h"
+#include "modproxy/protocol/goproxy_list.h"
+
+// `modproxy serve` configuration: the flags, TOML keys and MODPROXY_* variables
+// of design.md, with precedence flag > env > config file > default.
+namespace modproxy::config {
+
+struct SumdbSetting {
+  bool off = false;
+  std::string name;  // "sum.golang.org"
+  std::string key;   // verifier key, "" when only a name was given
+  std::string url;   // "" when not given
+};
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::string cache_dir = "./modproxy-cache";
+  std::string upstream_text = "https://proxy.golang.org,direct";
+  std::vector<protocol::UpstreamEntry> upstreams;
+  SumdbSetting sumdb;
+  std::chrono::milliseconds list_ttl{60000};
+  std::chrono::milliseconds negative_ttl{30000};
+  std::chrono::milliseconds upstream_timeout{30000};
+  int threads = 0;  // 0: one per core
+  int fetch_workers = 16;
+  std::string log_level = "info";
+};
+
+// One setting: its TOML key; the flag is "--" + key with '_' -> '-', the
+// environment variable "MODPROXY_" + upper-case key.
+struct SettingSpec {
+  std::string key;
+  std::string help;
+  std::string default_value;
+};
+
+// Every setting, in --help order. "config" itself is not a TOML key.
+const std::vector<SettingSpec>& Settings();
+
+std::string FlagName(const std::string& key);  // "list_ttl" -> "--list-ttl"
+std::string EnvName(const std::string& key);   // "list_ttl" -> "MODPROXY_LIST_TTL"
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// Builds the configuration from the flags the user gave (key -> value, only
+// those present on the command line), the environment and the config file
+// named by the "config" flag or MODPROXY_CONFIG. kInvalidArgument with one line
+// naming the bad value, key, or file on any problem: unknown config keys, bad
+// durations, numbers, listen addresses, upstream lists or sumdb values.
+Result<Config> LoadConfig(const std::map<std::string, std::string>& flags, const EnvLookup& env);
+
+// Go-style durations: "300ms", "1.5s", "2m", "1h30m"; a bare number is seconds.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+// GOSUMDB syntax: "off", "name", "name+key", "name+key url".
+Result<SumdbSetting> ParseSumdb(std::string_view text);
+
+}  // namespace modproxy::config

@@ -1,0 +1,276 @@
+#include "modproxy/http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+
+#include "modproxy/core/version.h"
+#include "modproxy/http/access_log.h"
+
+namespace modproxy::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kChunkBytes = 256 * 1024;
+constexpr auto kWriteTimeout = std::chrono::seconds(60);
+
+// Writes head and body. Returns false when the connection must be dropped
+// (a write failed, or a stored body could not be read to the end: the client
+// then sees a short body, never a silently truncated "complete" one).
+asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, unsigned version, bool head_only,
+                                    bool keep_alive, Response& r, std::uint64_t& sent) {
+  bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(r.status), version};
+  res.set(bhttp::field::server, std::string("modproxy/") + kVersion);
+  res.set(bhttp::field::content_type, r.content_type);
+  if (!r.cache_control.empty()) res.set(bhttp::field::cache_control, r.cache_control);
+  if (r.cache_hit) res.set("X-Go-Proxy-Cache-Hit", *r.cache_hit ? "true" : "false");
+  for (const auto& [name, value] : r.extra_headers) res.set(name, value);
+  res.content_length(r.body_size());
+  res.keep_alive(keep_alive);
+
+  bhttp::response_serializer<bhttp::empty_body> serializer{res};
+  stream.expires_after(kWriteTimeout);
+  auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, kTuple);
+  if (ec) co_return false;
+  if (head_only) co_return true;
+  if (r.body) {
+    stream.expires_after(kWriteTimeout);
+    auto [wec, written] = co_await asio::async_write(stream, asio::buffer(*r.body), kTuple);
+    sent = written;
+    co_return !wec;
+  }
+  if (!r.reader) co_return true;
+  std::vector<char> buffer(std::min<std::uint64_t>(kChunkBytes, r.reader->size() + 1));
+  std::uint64_t remaining = r.reader->size();
+  while (remaining > 0) {
+    Result<std::size_t> got = r.reader->Read(buffer.data(), buffer.size());
+    if (!got || *got == 0) {
+      spdlog::error("reading cached body failed after {} bytes: {}", sent,
+                    got ? "unexpected end of file" : got.error().message);
+      co_return false;
+    }
+    std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(*got, remaining));
+    stream.expires_after(kWriteTimeout);
+    auto [wec, written] = co_await asio::async_write(stream, asio::buffer(buffer.data(), count),
+                                                     kTuple);
+    sent += written;
+    if (wec) co_return false;
+    remaining -= count;
+  }
+  co_return true;
+}
+
+void LogOutcome(const AccessRecord& record, const Response& response) {
+  if (response.status >= 500) {
+    spdlog::error("{} {} -> {}: {}", record.method, record.path, response.status,
+                  response.body ? *response.body : "");
+  } else if (response.status >= 400 && response.status != 404 && response.status != 410) {
+    spdlog::warn("{} {} -> {}: {}", record.method, record.path, response.status,
+                 response.body ? *response.body : "");
+  } else if (response.status == 404 || response.status == 410) {
+    spdlog::debug("{} {} -> {}: {}", record.method, record.path, response.status,
+                  response.body ? *response.body : "");
+  }
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options, Handler& handler, metrics::ProxyMetrics& metrics)
+    : options_(std::move(options)), handler_(handler), metrics_(metrics) {
+  const int loops = std::max(1, options_.threads);
+  for (int i = 0; i < loops; ++i) {
+    loops_.push_back(std::make_unique<asio::io_context>(1));
+    guards_.push_back(asio::make_work_guard(*loops_.back()));
+  }
+}
+
+Server::~Server() = default;
+
+Result<tcp::endpoint> Server::Listen() {
+  boost::system::error_code ec;
+  asio::ip::address address = asio::ip::make_address(options_.host, ec);
+  if (ec) {
+    return MakeError(ErrorCode::kInvalidArgument, "invalid listen address \"" + options_.host +
+                                                      "\": want an IP address");
+  }
+  tcp::endpoint endpoint(address, options_.port);
+  acceptor_ = std::make_unique<tcp::acceptor>(*loops_[0]);
+  const std::string where = options_.host + ":" + std::to_string(options_.port);
+  if (acceptor_->open(endpoint.protocol(), ec); ec) {
+    return MakeError(ErrorCode::kUnavailable, "cannot listen on " + where + ": " + ec.message());
+  }
+  acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (acceptor_->bind(endpoint, ec); ec) {
+    return MakeError(ErrorCode::kUnavailable, "cannot listen on " + where + ": " + ec.message());
+  }
+  if (acceptor_->listen(asio::socket_base::max_listen_connections, ec); ec) {
+    return MakeError(ErrorCode::kUnavailable, "cannot listen on " + where + ": " + ec.message());
+  }
+  return acceptor_->local_endpoint();
+}
+
+void Server::Run() {
+  asio::signal_set signals(*loops_[0], SIGINT, SIGTERM);
+  signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("received signal {}, shutting down", signal);
+    Stop();
+  });
+  asio::co_spawn(*loops_[0], AcceptLoop(), asio::detached);
+
+  // The watchdog bounds the drain: after shutdown_grace the loops are stopped
+  // even if a client is still downloading.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return finished || stopping_.load(); });
+    if (finished) return;
+    if (!cv.wait_for(lock, options_.shutdown_grace, [&] { return finished; })) {
+      spdlog::warn("shutdown grace period over, closing remaining connections");
+      for (auto& loop : loops_) loop->stop();
+    }
+  });
+  stop_notify_ = [&] {
+    std::lock_guard lock(mu);
+    cv.notify_all();
+  };
+  asio::post(*loops_[0], [&signals, this] {
+    // Cancel the signal wait once stopping, so loop 0 can run out of work.
+    stop_hooks_.push_back([&signals] {
+      boost::system::error_code ignored;
+      signals.cancel(ignored);
+    });
+  });
+
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < loops_.size(); ++i) {
+    threads.emplace_back([loop = loops_[i].get()] { loop->run(); });
+  }
+  loops_[0]->run();
+  for (std::thread& t : threads) t.join();
+  {
+    std::lock_guard lock(mu);
+    finished = true;
+  }
+  cv.notify_all();
+  watchdog.join();
+  stop_notify_ = nullptr;
+}
+
+void Server::Stop() {
+  std::call_once(stop_once_, [this] {
+    stopping_ = true;
+    if (stop_notify_) stop_notify_();
+    asio::post(*loops_[0], [this] {
+      boost::system::error_code ignored;
+      if (acceptor_) acceptor_->close(ignored);
+      for (auto& hook : stop_hooks_) hook();
+      for (auto& guard : guards_) guard.reset();
+      sessions_.ForEach([](const std::shared_ptr<SessionRegistry::Entry>& entry) {
+        asio::post(entry->executor, [entry] {
+          // Re-checked on the connection's own loop: it may have become busy.
+          if (entry->alive && entry->idle) entry->stream->socket().close();
+        });
+      });
+    });
+  });
+}
+
+asio::awaitable<void> Server::AcceptLoop() {
+  std::size_t next = 0;
+  for (;;) {
+    asio::io_context& loop = *loops_[next++ % loops_.size()];
+    auto [ec, socket] = co_await acceptor_->async_accept(loop, kTuple);
+    if (stopping_) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    asio::co_spawn(loop, Session(std::move(socket)), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("connection failed: {}", ex.what());
+      } catch (...) {
+        spdlog::error("connection failed: unknown exception");
+      }
+    });
+  }
+}
+
+asio::awaitable<void> Server::Session(tcp::socket socket) {
+  boost::system::error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  const std::string remote = ec ? "" : peer.address().to_string() + ":" + std::to_string(peer.port());
+  socket.set_option(tcp::no_delay(true), ec);
+  beast::tcp_stream stream(std::move(socket));
+  std::shared_ptr<SessionRegistry::Entry> entry = sessions_.Add(stream.get_executor(), &stream);
+  beast::flat_buffer buffer;
+
+  while (!stopping_) {
+    entry->idle = true;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(16 * 1024);
+    parser.body_limit(64 * 1024);
+    stream.expires_after(options_.idle_timeout);
+    auto [read_ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    if (read_ec) {
+      if (read_ec == bhttp::error::body_limit || read_ec == bhttp::error::header_limit) {
+        Response response = ErrorResponse(
+            MakeError(ErrorCode::kInvalidArgument, "request too large"), "other");
+        std::uint64_t sent = 0;
+        co_await WriteResponse(stream, 11, false, false, response, sent);
+      }
+      break;
+    }
+    entry->idle = false;
+    const auto start = std::chrono::steady_clock::now();
+    const auto& req = parser.get();
+    RequestView view;
+    view.method = std::string(req.method_string());
+    view.target = std::string(req.target());
+    auto disable = req.find("Disable-Module-Fetch");
+    view.disable_fetch = disable != req.end() && beast::iequals(disable->value(), "true");
+
+    Response response = co_await handler_.Handle(view);
+    const bool keep_alive = req.keep_alive() && !stopping_;
+    std::uint64_t sent = 0;
+    const bool written = co_await WriteResponse(stream, req.version(), view.method == "HEAD",
+                                                keep_alive, response, sent);
+
+    AccessRecord record{remote, view.method, view.target, response.status, sent,
+                        std::chrono::steady_clock::now() - start, response.cache_hit.has_value(),
+                        response.cache_hit.value_or(false)};
+    WriteAccessLog(record);
+    LogOutcome(record, response);
+    metrics_.http_requests.With({response.endpoint, std::to_string(response.status)}).Increment();
+    metrics_.http_duration.With({response.endpoint}).Observe(record.duration.count());
+    metrics_.response_bytes.With({}).Increment(sent);
+    if (!response.error_reason.empty()) {
+      metrics_.request_errors.With({response.error_reason}).Increment();
+    }
+    if (!written || !keep_alive) break;
+  }
+  sessions_.Remove(entry);
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.socket().close(ec);
+}
+
+}  // namespace modproxy::http

@@ -1,0 +1,128 @@
+#include "modproxy/sumdb/sumdb_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "modproxy/cache/keys.h"
+
+namespace modproxy::sumdb {
+namespace {
+
+using protocol::SumdbEndpoint;
+
+// A hash tile "tile/H/L/N[.p/W]" holds exactly W (or 2^H) hashes of 32 bytes;
+// anything else is a truncated or foreign answer and must not be cached.
+Result<void> CheckTileSize(const std::string& rest, std::string_view body) {
+  if (rest.find("/data/") != std::string::npos) return {};
+  unsigned height = 0;
+  if (std::sscanf(rest.c_str(), "tile/%u/", &height) != 1 || height == 0 || height > 30) return {};
+  std::uint64_t width = std::uint64_t{1} << height;
+  if (std::size_t p = rest.find(".p/"); p != std::string::npos) {
+    width = std::strtoull(rest.c_str() + p + 3, nullptr, 10);
+  }
+  if (body.size() != width * 32) {
+    return MakeError(ErrorCode::kUpstreamInvalid,
+                     "checksum database tile " + rest + " has " + std::to_string(body.size()) +
+                         " bytes, want " + std::to_string(width * 32));
+  }
+  return {};
+}
+
+}  // namespace
+
+SumdbService::SumdbService(storage::Storage& storage, cache::UpstreamFetcher& fetcher,
+                           boost::asio::thread_pool& workers, metrics::ProxyMetrics& metrics,
+                           cache::NegativeCache& negative_cache, SumdbServiceOptions options)
+    : storage_(storage),
+      fetcher_(fetcher),
+      workers_(workers),
+      metrics_(metrics),
+      negative_cache_(negative_cache),
+      options_(std::move(options)) {
+  if (!options_.url.empty()) {
+    direct_ = upstream::MakeUpstream({protocol::UpstreamKind::kUrl, options_.url, false});
+  }
+}
+
+upstream::Upstream* SumdbService::Source() const {
+  return direct_ ? direct_.get() : fetcher_.chain().FirstProxy();
+}
+
+boost::asio::awaitable<Result<cache::Answer>> SumdbService::Get(
+    const protocol::SumdbRequest& request, bool allow_fetch) {
+  if (options_.name.empty() || request.name != options_.name || Source() == nullptr) {
+    co_return MakeError(ErrorCode::kNotFound,
+                        "not found: checksum database " + request.name + " is not proxied here");
+  }
+  if (request.endpoint == SumdbEndpoint::kSupported) {
+    cache::Answer answer;
+    answer.cache_hit = true;
+    answer.body = std::make_shared<const std::string>();
+    co_return answer;
+  }
+  const std::string key = cache::KeyFor(request);
+  bool fresh = request.immutable;
+  if (!fresh) {
+    Result<storage::ObjectInfo> info = storage_.Stat(key);
+    fresh = info && std::chrono::system_clock::now() - info->modified < options_.latest_ttl;
+  }
+  if (fresh || !allow_fetch) {
+    Result<std::unique_ptr<storage::BlobReader>> reader = storage_.OpenRead(key);
+    if (reader) {
+      metrics_.cache_hits.With({"sumdb"}).Increment();
+      cache::Answer answer;
+      answer.cache_hit = true;
+      answer.reader = std::move(*reader);
+      co_return answer;
+    }
+  }
+  if (!allow_fetch) {
+    co_return MakeError(ErrorCode::kNotFound, "not found: " + request.rest +
+                                                  ": not in the cache, and fetching is disabled");
+  }
+  if (std::optional<Error> remembered = negative_cache_.Find(key)) co_return *remembered;
+  metrics_.cache_misses.With({"sumdb"}).Increment();
+  cache::Singleflight<Result<Fetched>>::Work work = [this, request, key]() {
+    return Fetch(request, key);
+  };
+  Result<Fetched> fetched = co_await flights_.Do(key, workers_, work);
+  if (!fetched) co_return fetched.error();
+  if (fetched->stale) metrics_.stale_served.With({"sumdb"}).Increment();
+  cache::Answer answer;
+  answer.cache_hit = fetched->stale;
+  answer.stale = fetched->stale;
+  answer.body = fetched->body;
+  co_return answer;
+}
+
+Result<SumdbService::Fetched> SumdbService::Fetch(const protocol::SumdbRequest& request,
+                                                  const std::string& key) {
+  const std::string path = direct_ ? request.rest : key;
+  Result<std::string> body = fetcher_.FetchSmall(
+      *Source(), path, [&request](std::string_view b) -> Result<void> {
+        if (request.endpoint == SumdbEndpoint::kTile) return CheckTileSize(request.rest, b);
+        return {};
+      });
+  if (!body) {
+    const Error& error = body.error();
+    if (error.code == ErrorCode::kNotFound || error.code == ErrorCode::kGone) {
+      negative_cache_.Remember(key, error);
+      return error;
+    }
+    if (request.endpoint == SumdbEndpoint::kLatest) {
+      if (Result<std::string> stale = storage_.Get(key); stale) {
+        spdlog::warn("serving stale checksum database latest for {}: {}", request.name,
+                     error.message);
+        return Fetched{std::make_shared<const std::string>(std::move(*stale)), true};
+      }
+    }
+    return error;
+  }
+  if (Result<void> stored = storage_.Put(key, *body); !stored) {
+    metrics_.cache_write_failures.With({}).Increment();
+    spdlog::error("cache write {} failed, serving without caching: {}", key,
+                  stored.error().message);
+  }
+  return Fetched{std::make_shared<const std::string>(std::move(*body)), false};
+}
+
+}  // namespace modproxy::sumdb

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "modproxy/cache/answer.h"
+#include "modproxy/cache/negative_cache.h"
+#include "modproxy/cache/singleflight.h"
+#include "modproxy/cache/upstream_fetcher.h"
+#include "modproxy/protocol/request_path.h"
+#include "modproxy/storage/storage.h"
+
+namespace modproxy::sumdb {
+
+struct SumdbServiceOptions {
+  // The database this proxy serves ("" when --sumdb off: every /sumdb/ request
+  // is then 404, and go clients talk to their database directly).
+  std::string name;
+  // Where to reach it: a URL from "--sumdb name+key URL", or empty to go
+  // through the first upstream proxy's /sumdb/<name>/, like the go client.
+  std::string url;
+  std::chrono::milliseconds latest_ttl{60000};
+};
+
+// Checksum-database passthrough (go-modules-reference.md §7.9): /supported is
+// answered here, lookups and tiles are fetched once and cached for good (they
+// never change), /latest is refreshed after latest_ttl and served stale when
+// the database is unreachable, so go clients that check sums keep working
+// offline. Verification of what passes through arrives with the integrity work.
+class SumdbService {
+ public:
+  SumdbService(storage::Storage& storage, cache::UpstreamFetcher& fetcher,
+               boost::asio::thread_pool& workers, metrics::ProxyMetrics& metrics,
+               cache::NegativeCache& negative_cache, SumdbServiceOptions options);
+
+  boost::asio::awaitable<Result<cache::Answer>> Get(const protocol::SumdbRequest& request,
+                                                    bool allow_fetch);
+
+ private:
+  struct Fetched {
+    std::shared_ptr<const std::string> body;
+    bool stale = false;
+  };
+
+  Result<Fetched> Fetch(const protocol::SumdbRequest& request, const std::string& key);
+  upstream::Upstream* Source() const;
+
+  storage::Storage& storage_;
+  cache::UpstreamFetcher& fetcher_;
+  boost::asio::thread_pool& workers_;
+  metrics::ProxyMetrics& metrics_;
+  cache::NegativeCache& negative_cache_;
+  SumdbServiceOptions options_;
+  std::unique_ptr<upstream::Upstream> direct_;  // set when options_.url is
+  cache::Singleflight<Result<Fetched>> flights_;
+};
+
+}  // namespace modproxy::sumdb

@@ -1,0 +1,162 @@
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "modproxy/core/version.h"
+#include "modproxy/upstream/curl_upstream.h"
+
+namespace modproxy::upstream {
+namespace {
+
+// One easy handle per worker thread: curl keeps its connection cache (and TLS
+// sessions, DNS) in the handle, so reusing it across requests reuses
+// keep-alive connections to the upstream. curl_easy_reset keeps that cache.
+struct EasyHandleDeleter {
+  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+};
+
+CURL* ThreadEasyHandle() {
+  thread_local std::unique_ptr<CURL, EasyHandleDeleter> handle(curl_easy_init());
+  curl_easy_reset(handle.get());
+  return handle.get();
+}
+
+// Go's url.PathEscape per segment, keeping '/': escaped module paths only hold
+// safe bytes, but non-canonical .info queries may hold any file-path byte.
+std::string EscapeUrlPath(std::string_view path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : path) {
+    bool keep = std::isalnum(c) || std::string_view("-._~$&+,/:;=@!").find(static_cast<char>(c)) !=
+                                       std::string_view::npos;
+    if (keep) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// A one-line, printable excerpt of an upstream's error body for our message.
+std::string Excerpt(std::string_view body) {
+  std::string line(body.substr(0, body.find('\n')));
+  if (line.size() > 200) line.resize(200);
+  for (char& c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  }
+  return line;
+}
+
+struct Transfer {
+  CURL* handle = nullptr;
+  const ChunkSink* sink = nullptr;
+  std::uint64_t max_bytes = 0;
+  std::uint64_t received = 0;
+  long status = 0;
+  std::string error_body;         // first bytes of a non-200 answer
+  std::optional<Error> abort_error;  // why we stopped the transfer ourselves
+};
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view chunk(data, size * count);
+  if (t->status == 0) curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &t->status);
+  if (t->status != 200) {
+    if (t->error_body.size() < 512) t->error_body.append(chunk.substr(0, 512));
+    return chunk.size();
+  }
+  t->received += chunk.size();
+  if (t->received > t->max_bytes) {
+    t->abort_error = MakeError(ErrorCode::kUnavailable,
+                               "response larger than " + std::to_string(t->max_bytes) + " bytes");
+    return 0;
+  }
+  if (Result<void> r = (*t->sink)(chunk); !r) {
+    t->abort_error = r.error();
+    return 0;
+  }
+  return chunk.size();
+}
+
+class CurlUpstream final : public Upstream {
+ public:
+  explicit CurlUpstream(std::string base_url)
+      : base_url_(std::move(base_url)),
+        https_(base_url_.rfind("https://", 0) == 0),
+        user_agent_(std::string("modproxy/") + kVersion) {}
+
+  const std::string& name() const override { return base_url_; }
+
+  Result<void> Fetch(std::string_view path, const FetchOptions& options,
+                     const ChunkSink& sink) override {
+    const std::string url = base_url_ + "/" + EscapeUrlPath(path);
+    Transfer t;
+    t.handle = ThreadEasyHandle();
+    t.sink = &sink;
+    t.max_bytes = options.max_bytes;
+    char curl_error[CURL_ERROR_SIZE] = {0};
+    CURL* h = t.handle;
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent_.c_str());
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnBody);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+    // Like the go command: never follow a redirect from https to plain http.
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, https_ ? "https" : "http,https");
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                     std::max(1L, static_cast<long>(options.stall_timeout.count() / 1000)));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout.count()));
+
+    CURLcode code = curl_easy_perform(h);
+    if (t.abort_error) return *t.abort_error;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t.status);
+    if (code == CURLE_OPERATION_TIMEDOUT) {
+      return MakeError(ErrorCode::kTimeout, "upstream " + url + " timed out");
+    }
+    if (code != CURLE_OK) {
+      return MakeError(ErrorCode::kUnavailable,
+                       "upstream " + url + ": " +
+                           (curl_error[0] ? std::string(curl_error) : curl_easy_strerror(code)));
+    }
+    return StatusToResult(url, t);
+  }
+
+ private:
+  static Result<void> StatusToResult(const std::string& url, const Transfer& t) {
+    if (t.status == 200) return {};
+    std::string detail = Excerpt(t.error_body);
+    std::string message = "upstream " + url + " answered " + std::to_string(t.status) +
+                          (detail.empty() ? "" : ": " + detail);
+    if (t.status == 404) return MakeError(ErrorCode::kNotFound, message);
+    if (t.status == 410) return MakeError(ErrorCode::kGone, message);
+    return MakeError(ErrorCode::kUnavailable, message);
+  }
+
+  std::string base_url_;
+  bool https_;
+  std::string user_agent_;
+};
+
+}  // namespace
+
+std::unique_ptr<Upstream> NewCurlUpstream(std::string base_url) {
+  return std::make_unique<CurlUpstream>(std::move(base_url));
+}
+
+void GlobalInit() { curl_global_init(CURL_GLOBAL_ALL); }
+
+}  // namespace modproxy::upstream
