@@ -49,8 +49,8 @@ Result<void> CheckGoMod(std::string_view body) {
     std::string_view line = body.substr(pos, end == std::string_view::npos ? end : end - pos);
     std::size_t start = line.find_first_not_of(" \t");
     if (start != std::string_view::npos && line.substr(start, 6) == "module" &&
-        (line.size() == start + 6 || std::string_view(" \t(\"").find(line[start + 6]) !=
-                                         std::string_view::npos)) {
+        (line.size() == start + 6 ||
+         std::string_view(" \t(\"").find(line[start + 6]) != std::string_view::npos)) {
       return {};
     }
     if (end == std::string_view::npos) break;

@@ -38,8 +38,7 @@ bool IsNotFound(const Error& error) {
 // Lists, @latest and non-canonical .info queries may change upstream; the
 // rest is immutable once cached.
 bool ExpiresAfterTtl(const ModuleRequest& request) {
-  return request.endpoint == ModuleEndpoint::kList ||
-         request.endpoint == ModuleEndpoint::kLatest;
+  return request.endpoint == ModuleEndpoint::kList || request.endpoint == ModuleEndpoint::kLatest;
 }
 
 }  // namespace
@@ -69,9 +68,9 @@ boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& r
     }
   }
   if (!allow_fetch) {
-    co_return MakeError(ErrorCode::kNotFound,
-                        "not found: " + request.module + ": not in the cache, and fetching is "
-                        "disabled by the Disable-Module-Fetch header");
+    co_return MakeError(ErrorCode::kNotFound, "not found: " + request.module +
+                                                  ": not in the cache, and fetching is "
+                                                  "disabled by the Disable-Module-Fetch header");
   }
   if (std::optional<Error> remembered = negative_cache_.Find(key)) co_return *remembered;
 
@@ -165,10 +164,9 @@ Result<ModuleService::Fetched> ModuleService::FetchMod(const ModuleRequest& /*re
 
 Result<ModuleService::Fetched> ModuleService::FetchZip(const ModuleRequest& request,
                                                        const std::string& key) {
-  Result<void> stored =
-      fetcher_.ChainToStorage(key, storage_, key, [&](const std::string& staged) {
-        return CheckZipStructure(staged, request.module, request.version);
-      });
+  Result<void> stored = fetcher_.ChainToStorage(key, storage_, key, [&](const std::string& staged) {
+    return CheckZipStructure(staged, request.module, request.version);
+  });
   if (!stored) {
     if (IsNotFound(stored.error())) negative_cache_.Remember(key, stored.error());
     if (stored.error().code == ErrorCode::kStorage) {

@@ -1,10 +1,9 @@
 #include "modproxy/cache/module_service.h"
 
-#include <gtest/gtest.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
 
 #include "modproxy/testkit/fake_upstream.h"
 #include "modproxy/testkit/make_zip.h"
@@ -49,8 +48,8 @@ class ModuleServiceTest : public testing::Test {
     links.push_back({{protocol::UpstreamKind::kUrl, "http://fake", false}, std::move(fake)});
     chain_ = std::make_unique<upstream::UpstreamChain>(std::move(links));
     fetcher_ = std::make_unique<UpstreamFetcher>(*chain_, metrics_, FetcherOptions{});
-    service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_,
-                                               negative_, ModuleServiceOptions{60s});
+    service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_, negative_,
+                                               ModuleServiceOptions{60s});
   }
   ~ModuleServiceTest() override { workers_.join(); }
 
@@ -191,7 +190,8 @@ TEST_F(ModuleServiceTest, ListThatIsNotVersionsIsAnUpstreamError) {
 TEST_F(ModuleServiceTest, LatestFallsBackToCachedVersionsWhenUpstreamFails) {
   ASSERT_TRUE(storage_->Put("example.com/!hello/@v/v1.2.0.info",
                             R"({"Version":"v1.2.0","Time":"2023-01-01T00:00:00Z"})"));
-  ASSERT_TRUE(storage_->Put("example.com/!hello/@v/v1.3.0-rc.1.info", R"({"Version":"v1.3.0-rc.1"})"));
+  ASSERT_TRUE(
+      storage_->Put("example.com/!hello/@v/v1.3.0-rc.1.info", R"({"Version":"v1.3.0-rc.1"})"));
   upstream_->SetError("example.com/!hello/@latest", MakeError(ErrorCode::kTimeout, "slow"));
   Result<Answer> got = Get(Req(ModuleEndpoint::kLatest));
   ASSERT_TRUE(got.has_value()) << got.error().message;

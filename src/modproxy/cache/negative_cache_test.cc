@@ -35,7 +35,8 @@ TEST(NegativeCacheTest, ZeroTtlDisablesIt) {
 TEST(NegativeCacheTest, StaysBounded) {
   FakeClock clock;
   NegativeCache cache(30s, clock.fn(), /*max_entries=*/10);
-  for (int i = 0; i < 25; ++i) cache.Remember("k" + std::to_string(i), MakeError(ErrorCode::kNotFound, ""));
+  for (int i = 0; i < 25; ++i)
+    cache.Remember("k" + std::to_string(i), MakeError(ErrorCode::kNotFound, ""));
   int remembered = 0;
   for (int i = 0; i < 25; ++i) remembered += cache.Find("k" + std::to_string(i)).has_value();
   EXPECT_LE(remembered, 10);

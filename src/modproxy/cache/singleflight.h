@@ -58,7 +58,7 @@ class Singleflight {
       auto executor = boost::asio::get_associated_executor(handler);
       auto shared = std::make_shared<decltype(handler)>(std::move(handler));
       flight->AddWaiter([shared, executor](const T& outcome) {
-        boost::asio::post(executor, [shared, outcome]() mutable { std::move(*shared)(outcome); });
+        boost::asio::post(executor, [shared, outcome]() mutable { std::move (*shared)(outcome); });
       });
     };
     return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(T)>(
@@ -98,8 +98,8 @@ class Singleflight {
 
    private:
     std::mutex mu_;
-    std::optional<T> result_;       // set once, guarded by mu_ until then
-    std::vector<Waiter> waiters_;   // guarded by mu_
+    std::optional<T> result_;      // set once, guarded by mu_ until then
+    std::vector<Waiter> waiters_;  // guarded by mu_
   };
 
   mutable std::mutex mu_;

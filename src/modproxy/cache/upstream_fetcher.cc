@@ -1,8 +1,8 @@
 #include "modproxy/cache/upstream_fetcher.h"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
+
+#include <spdlog/spdlog.h>
 
 namespace modproxy::cache {
 namespace {

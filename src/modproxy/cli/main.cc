@@ -60,8 +60,7 @@ int Serve(const config::Config& config) {
   SetUpLogging(config.log_level);
   upstream::GlobalInit();
 
-  Result<std::unique_ptr<storage::Storage>> storage =
-      storage::NewDiskStorage({config.cache_dir});
+  Result<std::unique_ptr<storage::Storage>> storage = storage::NewDiskStorage({config.cache_dir});
   if (!storage) {
     spdlog::error("{}", storage.error().message);
     return 1;
@@ -89,16 +88,15 @@ int Serve(const config::Config& config) {
   sumdb::SumdbService sumdb(**storage, fetcher, workers, metrics, negative_cache, sumdb_options);
 
   http::HandlerOptions handler_options;
-  handler_options.list_max_age =
-      std::chrono::duration_cast<std::chrono::seconds>(config.list_ttl);
+  handler_options.list_max_age = std::chrono::duration_cast<std::chrono::seconds>(config.list_ttl);
   http::Handler handler(modules, sumdb, **storage, metrics, handler_options);
 
   http::ServerOptions server_options;
   server_options.host = config.listen_host;
   server_options.port = config.listen_port;
-  server_options.threads = config.threads > 0
-                               ? config.threads
-                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  server_options.threads =
+      config.threads > 0 ? config.threads
+                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   http::Server server(server_options, handler, metrics);
   Result<boost::asio::ip::tcp::endpoint> bound = server.Listen();
   if (!bound) {
@@ -108,8 +106,7 @@ int Serve(const config::Config& config) {
   const std::string host = bound->address().is_v6() ? "[" + bound->address().to_string() + "]"
                                                     : bound->address().to_string();
   spdlog::info("modproxy {} listening on {}:{} (cache {}, upstream {}, {} event loops)", kVersion,
-               host, bound->port(), config.cache_dir, config.upstream_text,
-               server_options.threads);
+               host, bound->port(), config.cache_dir, config.upstream_text, server_options.threads);
   server.Run();
   workers.join();
   spdlog::info("stopped");
@@ -129,9 +126,9 @@ int main(int argc, char** argv) {
   serve->add_option("--config", config_file, "TOML configuration file (env MODPROXY_CONFIG)");
   std::map<std::string, std::string> raw;
   for (const config::SettingSpec& spec : config::Settings()) {
-    serve->add_option(config::FlagName(spec.key), raw[spec.key],
-                      spec.help + " (env " + config::EnvName(spec.key) + ", default " +
-                          spec.default_value + ")");
+    serve->add_option(
+        config::FlagName(spec.key), raw[spec.key],
+        spec.help + " (env " + config::EnvName(spec.key) + ", default " + spec.default_value + ")");
   }
   try {
     app.parse(argc, argv);

@@ -1,10 +1,10 @@
 #include "modproxy/config/config.h"
 
-#include <toml++/toml.h>
-
 #include <cctype>
 #include <charconv>
 #include <set>
+
+#include <toml++/toml.h>
 
 namespace modproxy::config {
 namespace {
@@ -133,8 +133,7 @@ const std::vector<SettingSpec>& Settings() {
       {"upstream", "upstream chain in GOPROXY syntax", "https://proxy.golang.org,direct"},
       {"sumdb", "checksum database to proxy (GOSUMDB syntax: off, name, name+key, name+key URL)",
        "sum.golang.org"},
-      {"list_ttl", "how long @v/list, @latest and sumdb latest are served before a refresh",
-       "60s"},
+      {"list_ttl", "how long @v/list, @latest and sumdb latest are served before a refresh", "60s"},
       {"negative_ttl", "how long an upstream 404/410 is remembered", "30s"},
       {"upstream_timeout", "upstream connect and stall timeout (total for small files)", "30s"},
       {"threads", "event-loop threads (0: one per core)", "0"},
@@ -248,8 +247,7 @@ Result<SumdbSetting> ParseSumdb(std::string_view text) {
     // A verifier key is name+hash+key: eight hex digits, then base64.
     std::string rest = name_key.substr(plus + 1);
     std::size_t second = rest.find('+');
-    if (second != 8 || rest.find_first_not_of("0123456789abcdef") != 8 ||
-        rest.size() <= 9) {
+    if (second != 8 || rest.find_first_not_of("0123456789abcdef") != 8 || rest.size() <= 9) {
       return Invalid("malformed verifier key (want name+hash+key)");
     }
   }

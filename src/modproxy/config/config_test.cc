@@ -1,10 +1,10 @@
 #include "modproxy/config/config.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 namespace modproxy::config {
 namespace {
@@ -48,10 +48,10 @@ TEST(ConfigTest, FlagBeatsEnvBeatsFileBeatsDefault) {
       {{"config", file}, {"listen", "127.0.0.1:3333"}},
       FakeEnv({{"MODPROXY_LISTEN", "127.0.0.1:2222"}, {"MODPROXY_CACHE_DIR", "/from/env"}}));
   ASSERT_TRUE(c.has_value()) << c.error().message;
-  EXPECT_EQ(c->listen_port, 3333);         // flag
-  EXPECT_EQ(c->cache_dir, "/from/env");     // env over file
-  EXPECT_EQ(c->list_ttl, milliseconds(5000));      // file over default
-  EXPECT_EQ(c->negative_ttl, milliseconds(7000));  // TOML integer = seconds
+  EXPECT_EQ(c->listen_port, 3333);                      // flag
+  EXPECT_EQ(c->cache_dir, "/from/env");                 // env over file
+  EXPECT_EQ(c->list_ttl, milliseconds(5000));           // file over default
+  EXPECT_EQ(c->negative_ttl, milliseconds(7000));       // TOML integer = seconds
   EXPECT_EQ(c->upstream_timeout, milliseconds(30000));  // default
   std::filesystem::remove(file);
 }
@@ -124,8 +124,8 @@ TEST(ConfigTest, ParsesGosumdbSyntax) {
   Result<SumdbSetting> name_only = ParseSumdb("sum.golang.org");
   EXPECT_EQ(name_only->name, "sum.golang.org");
   EXPECT_EQ(name_only->url, "");
-  Result<SumdbSetting> full = ParseSumdb(
-      "sum.example.com+4a1b2c3d+AbCdEf0123456789 http://127.0.0.1:9999/");
+  Result<SumdbSetting> full =
+      ParseSumdb("sum.example.com+4a1b2c3d+AbCdEf0123456789 http://127.0.0.1:9999/");
   ASSERT_TRUE(full.has_value()) << full.error().message;
   EXPECT_EQ(full->name, "sum.example.com");
   EXPECT_EQ(full->key, "sum.example.com+4a1b2c3d+AbCdEf0123456789");

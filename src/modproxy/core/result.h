@@ -10,17 +10,17 @@ namespace modproxy {
 // command falls through to its next GOPROXY entry only on 404/410, so "not
 // found" must never be confused with "failed".
 enum class ErrorCode {
-  kNotFound,         // 404: the module, version or file does not exist
-  kGone,             // 410: the upstream said gone
-  kInvalidArgument,  // 400: a malformed request path, version or value
-  kForbidden,        // 403: refused by policy
-  kMethodNotAllowed, // 405: not GET or HEAD
-  kRateLimited,      // 429
-  kTimeout,          // an upstream did not answer in time (502 to clients)
-  kUnavailable,      // an upstream failed (502 to clients)
-  kUpstreamInvalid,  // an upstream answered something that is not what was asked (502)
-  kStorage,          // the cache could not be written or read (503 to clients)
-  kInternal,         // a bug; never for anything a client or upstream causes
+  kNotFound,          // 404: the module, version or file does not exist
+  kGone,              // 410: the upstream said gone
+  kInvalidArgument,   // 400: a malformed request path, version or value
+  kForbidden,         // 403: refused by policy
+  kMethodNotAllowed,  // 405: not GET or HEAD
+  kRateLimited,       // 429
+  kTimeout,           // an upstream did not answer in time (502 to clients)
+  kUnavailable,       // an upstream failed (502 to clients)
+  kUpstreamInvalid,   // an upstream answered something that is not what was asked (502)
+  kStorage,           // the cache could not be written or read (503 to clients)
+  kInternal,          // a bug; never for anything a client or upstream causes
 };
 
 struct Error {
@@ -33,7 +33,7 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : data_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool has_value() const { return data_.index() == 0; }
@@ -56,7 +56,8 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error)
+      : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
 
   bool has_value() const { return ok_; }
   explicit operator bool() const { return ok_; }

@@ -66,12 +66,12 @@ Response ErrorResponse(const Error& error, std::string endpoint) {
   }
   Response response = TextResponse(StatusFor(error.code), line + "\n", std::move(endpoint));
   response.error_reason = ReasonFor(error.code);
+  response.cache_hit = false;
   return response;
 }
 
 Handler::Handler(cache::ModuleService& modules, sumdb::SumdbService& sumdb,
-                 storage::Storage& storage, metrics::ProxyMetrics& metrics,
-                 HandlerOptions options)
+                 storage::Storage& storage, metrics::ProxyMetrics& metrics, HandlerOptions options)
     : modules_(modules), sumdb_(sumdb), storage_(storage), metrics_(metrics), options_(options) {}
 
 boost::asio::awaitable<Response> Handler::Handle(const RequestView& request) {
@@ -134,9 +134,9 @@ boost::asio::awaitable<Response> Handler::HandleSumdb(const protocol::SumdbReque
   if (request.endpoint == protocol::SumdbEndpoint::kTile) {
     response.content_type = "application/octet-stream";
   }
-  response.cache_control = request.immutable ? kImmutable
-                                             : "public, max-age=" +
-                                                   std::to_string(options_.list_max_age.count());
+  response.cache_control = request.immutable
+                               ? kImmutable
+                               : "public, max-age=" + std::to_string(options_.list_max_age.count());
   MoveBody(*answer, response);
   co_return response;
 }

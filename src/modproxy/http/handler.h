@@ -13,8 +13,8 @@
 namespace modproxy::http {
 
 struct RequestView {
-  std::string method;  // "GET", "HEAD", ...
-  std::string target;  // raw request target
+  std::string method;          // "GET", "HEAD", ...
+  std::string target;          // raw request target
   bool disable_fetch = false;  // Disable-Module-Fetch: true
 };
 

@@ -25,9 +25,7 @@ struct Response {
   std::string endpoint = "other";
   std::string error_reason;  // "" on success
 
-  std::uint64_t body_size() const {
-    return reader ? reader->size() : (body ? body->size() : 0);
-  }
+  std::uint64_t body_size() const { return reader ? reader->size() : (body ? body->size() : 0); }
 };
 
 }  // namespace modproxy::http

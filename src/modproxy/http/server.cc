@@ -1,6 +1,6 @@
 #include "modproxy/http/server.h"
 
-#include <spdlog/spdlog.h>
+#include <condition_variable>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -10,7 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <condition_variable>
+#include <spdlog/spdlog.h>
 
 #include "modproxy/core/version.h"
 #include "modproxy/http/access_log.h"
@@ -64,8 +64,8 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, unsigned version,
     }
     std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(*got, remaining));
     stream.expires_after(kWriteTimeout);
-    auto [wec, written] = co_await asio::async_write(stream, asio::buffer(buffer.data(), count),
-                                                     kTuple);
+    auto [wec, written] =
+        co_await asio::async_write(stream, asio::buffer(buffer.data(), count), kTuple);
     sent += written;
     if (wec) co_return false;
     remaining -= count;
@@ -73,17 +73,16 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, unsigned version,
   co_return true;
 }
 
+// Errors get a log line of their own (the access log has no reason): 5xx as
+// errors, client mistakes as warnings, not-found (hot and normal, §1.11) as debug.
 void LogOutcome(const AccessRecord& record, const Response& response) {
-  if (response.status >= 500) {
-    spdlog::error("{} {} -> {}: {}", record.method, record.path, response.status,
-                  response.body ? *response.body : "");
-  } else if (response.status >= 400 && response.status != 404 && response.status != 410) {
-    spdlog::warn("{} {} -> {}: {}", record.method, record.path, response.status,
-                 response.body ? *response.body : "");
-  } else if (response.status == 404 || response.status == 410) {
-    spdlog::debug("{} {} -> {}: {}", record.method, record.path, response.status,
-                  response.body ? *response.body : "");
-  }
+  if (response.status < 400) return;
+  std::string_view reason = response.body ? std::string_view(*response.body) : "";
+  while (!reason.empty() && reason.back() == '\n') reason.remove_suffix(1);
+  spdlog::level::level_enum level = spdlog::level::warn;
+  if (response.status >= 500) level = spdlog::level::err;
+  if (response.status == 404 || response.status == 410) level = spdlog::level::debug;
+  spdlog::log(level, "{} {} -> {}: {}", record.method, record.path, response.status, reason);
 }
 
 }  // namespace
@@ -103,8 +102,8 @@ Result<tcp::endpoint> Server::Listen() {
   boost::system::error_code ec;
   asio::ip::address address = asio::ip::make_address(options_.host, ec);
   if (ec) {
-    return MakeError(ErrorCode::kInvalidArgument, "invalid listen address \"" + options_.host +
-                                                      "\": want an IP address");
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid listen address \"" + options_.host + "\": want an IP address");
   }
   tcp::endpoint endpoint(address, options_.port);
   acceptor_ = std::make_unique<tcp::acceptor>(*loops_[0]);
@@ -218,7 +217,8 @@ asio::awaitable<void> Server::AcceptLoop() {
 asio::awaitable<void> Server::Session(tcp::socket socket) {
   boost::system::error_code ec;
   const tcp::endpoint peer = socket.remote_endpoint(ec);
-  const std::string remote = ec ? "" : peer.address().to_string() + ":" + std::to_string(peer.port());
+  const std::string remote =
+      ec ? "" : peer.address().to_string() + ":" + std::to_string(peer.port());
   socket.set_option(tcp::no_delay(true), ec);
   beast::tcp_stream stream(std::move(socket));
   std::shared_ptr<SessionRegistry::Entry> entry = sessions_.Add(stream.get_executor(), &stream);
@@ -233,8 +233,8 @@ asio::awaitable<void> Server::Session(tcp::socket socket) {
     auto [read_ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     if (read_ec) {
       if (read_ec == bhttp::error::body_limit || read_ec == bhttp::error::header_limit) {
-        Response response = ErrorResponse(
-            MakeError(ErrorCode::kInvalidArgument, "request too large"), "other");
+        Response response =
+            ErrorResponse(MakeError(ErrorCode::kInvalidArgument, "request too large"), "other");
         std::uint64_t sent = 0;
         co_await WriteResponse(stream, 11, false, false, response, sent);
       }
@@ -255,8 +255,13 @@ asio::awaitable<void> Server::Session(tcp::socket socket) {
     const bool written = co_await WriteResponse(stream, req.version(), view.method == "HEAD",
                                                 keep_alive, response, sent);
 
-    AccessRecord record{remote, view.method, view.target, response.status, sent,
-                        std::chrono::steady_clock::now() - start, response.cache_hit.has_value(),
+    AccessRecord record{remote,
+                        view.method,
+                        view.target,
+                        response.status,
+                        sent,
+                        std::chrono::steady_clock::now() - start,
+                        response.cache_hit.has_value(),
                         response.cache_hit.value_or(false)};
     WriteAccessLog(record);
     LogOutcome(record, response);

@@ -55,8 +55,9 @@ class Family {
  public:
   using Factory = std::function<std::unique_ptr<Series>()>;
 
-  Family(std::string name, std::string help, std::vector<std::string> label_names,
-         Factory make = [] { return std::make_unique<Series>(); })
+  Family(
+      std::string name, std::string help, std::vector<std::string> label_names,
+      Factory make = [] { return std::make_unique<Series>(); })
       : name_(std::move(name)),
         help_(std::move(help)),
         label_names_(std::move(label_names)),
@@ -109,27 +110,31 @@ std::vector<double> LatencyBuckets();
 // Every metric modproxy exports; names are a contract (design.md: "modproxy_").
 struct ProxyMetrics {
   Family<Counter> http_requests{"modproxy_http_requests_total",
-                                "HTTP requests by endpoint and status.", {"endpoint", "status"}};
+                                "HTTP requests by endpoint and status.",
+                                {"endpoint", "status"}};
   HistogramFamily http_duration{"modproxy_http_request_duration_seconds",
-                                "Time from request read to response written.", {"endpoint"},
+                                "Time from request read to response written.",
+                                {"endpoint"},
                                 LatencyBuckets()};
-  Family<Counter> response_bytes{"modproxy_http_response_bytes_total",
-                                 "Response body bytes sent.", {}};
-  Family<Counter> cache_hits{"modproxy_cache_hits_total", "Requests answered from the cache.",
-                             {"endpoint"}};
-  Family<Counter> cache_misses{"modproxy_cache_misses_total",
-                               "Requests that needed the upstream.", {"endpoint"}};
+  Family<Counter> response_bytes{
+      "modproxy_http_response_bytes_total", "Response body bytes sent.", {}};
+  Family<Counter> cache_hits{
+      "modproxy_cache_hits_total", "Requests answered from the cache.", {"endpoint"}};
+  Family<Counter> cache_misses{
+      "modproxy_cache_misses_total", "Requests that needed the upstream.", {"endpoint"}};
   Family<Counter> upstream_fetches{"modproxy_upstream_fetches_total",
                                    "Upstream fetches by result (ok, not_found, error).",
                                    {"result"}};
   HistogramFamily upstream_duration{"modproxy_upstream_fetch_duration_seconds",
-                                    "Duration of upstream fetches.", {}, LatencyBuckets()};
-  Family<Gauge> fetches_in_flight{"modproxy_upstream_fetches_in_flight",
-                                  "Upstream fetches running now.", {}};
-  Family<Counter> request_errors{"modproxy_request_errors_total",
-                                 "Requests that failed, by reason.", {"reason"}};
-  Family<Counter> cache_write_failures{"modproxy_cache_write_failures_total",
-                                       "Fetched files that could not be stored.", {}};
+                                    "Duration of upstream fetches.",
+                                    {},
+                                    LatencyBuckets()};
+  Family<Gauge> fetches_in_flight{
+      "modproxy_upstream_fetches_in_flight", "Upstream fetches running now.", {}};
+  Family<Counter> request_errors{
+      "modproxy_request_errors_total", "Requests that failed, by reason.", {"reason"}};
+  Family<Counter> cache_write_failures{
+      "modproxy_cache_write_failures_total", "Fetched files that could not be stored.", {}};
   Family<Counter> stale_served{"modproxy_stale_served_total",
                                "Lists and latest answers served stale because the upstream "
                                "failed.",

@@ -13,9 +13,10 @@ namespace {
 
 using detail::Quote;
 
-// Module, import and file paths share one element grammar with different
-// character sets and a few kind-specific rules (§2.2).
-enum class PathKind { kModule, kImport, kFile };
+// Module and file paths share one element grammar with different character
+// sets and a few kind-specific rules (§2.2). x/mod's third kind, import paths,
+// is not needed by a proxy.
+enum class PathKind { kModule, kFile };
 
 Error Invalid(std::string message) {
   return MakeError(ErrorCode::kInvalidArgument, std::move(message));
@@ -36,17 +37,9 @@ bool IsAsciiAlnum(char32_t r) {
 // Characters allowed in a path element of each kind (§2.2 table).
 bool RuneAllowed(char32_t r, PathKind kind) {
   if (IsAsciiAlnum(r) || r == '-' || r == '.' || r == '_' || r == '~') return true;
-  switch (kind) {
-    case PathKind::kModule:
-      return false;
-    case PathKind::kImport:
-      return r == '+';
-    case PathKind::kFile:
-      if (r < 0x80)
-        return std::string_view("!#$%&()+,=@[]^{} ").find(char(r)) != std::string_view::npos;
-      return detail::IsNonAsciiLetter(r);
-  }
-  return false;
+  if (kind == PathKind::kModule) return false;
+  if (r >= 0x80) return detail::IsNonAsciiLetter(r);
+  return std::string_view("!#$%&()+,=@[]^{} ").find(char(r)) != std::string_view::npos;
 }
 
 // Windows reserves these names whatever the extension. Go compares them with

@@ -16,10 +16,10 @@ enum class ModuleEndpoint { kList, kInfo, kMod, kZip, kLatest };
 
 struct ModuleRequest {
   ModuleEndpoint endpoint;
-  std::string module;          // unescaped: "github.com/BurntSushi/toml"
-  std::string escaped_module;  // case-encoded: "github.com/!burnt!sushi/toml"
-  std::string version;         // unescaped; empty for kList and kLatest
-  std::string escaped_version; // case-encoded; empty for kList and kLatest
+  std::string module;           // unescaped: "github.com/BurntSushi/toml"
+  std::string escaped_module;   // case-encoded: "github.com/!burnt!sushi/toml"
+  std::string version;          // unescaped; empty for kList and kLatest
+  std::string escaped_version;  // case-encoded; empty for kList and kLatest
   // For kInfo: true when `version` is canonical (cacheable forever); always true
   // for kMod and kZip (non-canonical versions are rejected there).
   bool canonical = false;

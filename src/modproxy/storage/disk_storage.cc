@@ -70,9 +70,7 @@ class DiskStorage final : public Storage {
  public:
   explicit DiskStorage(std::string root) : root_(std::move(root)) {}
 
-  Result<std::string> Get(std::string_view key) override {
-    return ReadWholeFile(PathFor(key));
-  }
+  Result<std::string> Get(std::string_view key) override { return ReadWholeFile(PathFor(key)); }
 
   Result<ObjectInfo> Stat(std::string_view key) override { return StatFile(PathFor(key)); }
 

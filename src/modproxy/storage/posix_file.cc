@@ -46,8 +46,8 @@ Error ErrnoError(std::string_view operation, std::string_view path) {
   ErrorCode code = ErrorCode::kStorage;
   if (err == ENOENT || err == ENOTDIR) code = ErrorCode::kNotFound;
   if (err == EACCES || err == EPERM) code = ErrorCode::kForbidden;
-  return MakeError(code, std::string(operation) + " " + std::string(path) + ": " +
-                             std::strerror(err));
+  return MakeError(code,
+                   std::string(operation) + " " + std::string(path) + ": " + std::strerror(err));
 }
 
 Result<void> WriteAll(int fd, std::string_view bytes, std::string_view path) {
@@ -101,8 +101,7 @@ Result<void> MakeParentDirs(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) {
-    return MakeError(ErrorCode::kStorage,
-                     "create directory for " + path + ": " + ec.message());
+    return MakeError(ErrorCode::kStorage, "create directory for " + path + ": " + ec.message());
   }
   return {};
 }

@@ -1,9 +1,9 @@
-#include <gtest/gtest.h>
+#include "modproxy/storage/storage.h"
 
 #include <filesystem>
 #include <fstream>
 
-#include "modproxy/storage/storage.h"
+#include <gtest/gtest.h>
 
 namespace modproxy::storage {
 namespace {

@@ -20,9 +20,9 @@ Result<void> CheckTileSize(const std::string& rest, std::string_view body) {
     width = std::strtoull(rest.c_str() + p + 3, nullptr, 10);
   }
   if (body.size() != width * 32) {
-    return MakeError(ErrorCode::kUpstreamInvalid,
-                     "checksum database tile " + rest + " has " + std::to_string(body.size()) +
-                         " bytes, want " + std::to_string(width * 32));
+    return MakeError(ErrorCode::kUpstreamInvalid, "checksum database tile " + rest + " has " +
+                                                      std::to_string(body.size()) +
+                                                      " bytes, want " + std::to_string(width * 32));
   }
   return {};
 }
@@ -97,8 +97,8 @@ boost::asio::awaitable<Result<cache::Answer>> SumdbService::Get(
 Result<SumdbService::Fetched> SumdbService::Fetch(const protocol::SumdbRequest& request,
                                                   const std::string& key) {
   const std::string path = direct_ ? request.rest : key;
-  Result<std::string> body = fetcher_.FetchSmall(
-      *Source(), path, [&request](std::string_view b) -> Result<void> {
+  Result<std::string> body =
+      fetcher_.FetchSmall(*Source(), path, [&request](std::string_view b) -> Result<void> {
         if (request.endpoint == SumdbEndpoint::kTile) return CheckTileSize(request.rest, b);
         return {};
       });

@@ -1,4 +1,4 @@
-#include <curl/curl.h>
+#include "modproxy/upstream/curl_upstream.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,8 +6,9 @@
 #include <optional>
 #include <string>
 
+#include <curl/curl.h>
+
 #include "modproxy/core/version.h"
-#include "modproxy/upstream/curl_upstream.h"
 
 namespace modproxy::upstream {
 namespace {
@@ -60,7 +61,7 @@ struct Transfer {
   std::uint64_t max_bytes = 0;
   std::uint64_t received = 0;
   long status = 0;
-  std::string error_body;         // first bytes of a non-200 answer
+  std::string error_body;            // first bytes of a non-200 answer
   std::optional<Error> abort_error;  // why we stopped the transfer ourselves
 };
 
@@ -115,7 +116,8 @@ class CurlUpstream final : public Upstream {
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, https_ ? "https" : "http,https");
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout.count()));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options.connect_timeout.count()));
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
                      std::max(1L, static_cast<long>(options.stall_timeout.count() / 1000)));

@@ -77,7 +77,8 @@ std::unique_ptr<Upstream> MakeUpstream(const protocol::UpstreamEntry& entry) {
       break;
   }
   if (entry.url.rfind("file://", 0) == 0) {
-    return std::make_unique<FileUpstream>(entry.url, entry.url.substr(std::string("file://").size()));
+    return std::make_unique<FileUpstream>(entry.url,
+                                          entry.url.substr(std::string("file://").size()));
   }
   return NewCurlUpstream(entry.url);
 }

@@ -22,9 +22,9 @@ Chain MakeChain(const std::string& separators) {
   for (std::size_t i = 0; i < separators.size(); ++i) {
     auto fake = std::make_unique<testkit::FakeUpstream>("u" + std::to_string(i));
     c.fakes.push_back(fake.get());
-    links.push_back({UpstreamEntry{UpstreamKind::kUrl, "http://u" + std::to_string(i),
-                                   separators[i] == '|'},
-                     std::move(fake)});
+    links.push_back(
+        {UpstreamEntry{UpstreamKind::kUrl, "http://u" + std::to_string(i), separators[i] == '|'},
+         std::move(fake)});
   }
   c.chain = std::make_unique<UpstreamChain>(std::move(links));
   return c;
