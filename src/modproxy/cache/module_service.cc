@@ -93,7 +93,12 @@ boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& r
   Result<Fetched> fetched = co_await flights_.Do(key, workers_, work);
   if (!fetched) co_return fetched.error();
   if (fetched->stale) metrics_.stale_served.With({endpoint}).Increment();
-  if (!fetched->body) co_return FromStorage(key, fetched->stale);
+  if (!fetched->body) {
+    // Just stored by this fetch: the answer did not come from the cache.
+    Result<Answer> stored = FromStorage(key, fetched->stale);
+    if (stored) stored->cache_hit = fetched->stale;
+    co_return stored;
+  }
   Answer answer;
   answer.stale = fetched->stale;
   answer.cache_hit = fetched->stale;
@@ -180,21 +185,27 @@ Result<ModuleService::Fetched> ModuleService::FetchZip(const ModuleRequest& requ
 
 std::vector<std::string> ModuleService::CachedVersions(const ModuleRequest& request) {
   std::vector<std::string> versions;
+  Result<std::vector<std::string>> names = storage_.ListDir(request.escaped_module + "/@v");
+  if (!names) return versions;
+  for (const std::string& name : *names) {
+    std::size_t dot = name.rfind('.');
+    if (dot == std::string::npos) continue;
+    std::string_view ext = std::string_view(name).substr(dot);
+    if (ext != ".info" && ext != ".mod" && ext != ".zip") continue;
+    Result<std::string> v = protocol::UnescapeVersion(name.substr(0, dot));
+    if (v && protocol::IsCanonicalVersion(*v)) versions.push_back(*v);
+  }
+  return protocol::MergeVersionLists(versions, {});
+}
+
+std::vector<std::string> ModuleService::StaleVersions(const ModuleRequest& request) {
+  std::vector<std::string> listed;
   if (Result<std::string> list = storage_.Get(request.escaped_module + "/@v/list"); list) {
     if (Result<std::vector<std::string>> parsed = protocol::ParseVersionList(*list); parsed) {
-      versions = std::move(*parsed);
+      listed = std::move(*parsed);
     }
   }
-  std::vector<std::string> from_info;
-  if (Result<std::vector<std::string>> names = storage_.ListDir(request.escaped_module + "/@v");
-      names) {
-    for (const std::string& name : *names) {
-      if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".info") != 0) continue;
-      Result<std::string> v = protocol::UnescapeVersion(name.substr(0, name.size() - 5));
-      if (v && protocol::IsCanonicalVersion(*v)) from_info.push_back(*v);
-    }
-  }
-  return protocol::MergeVersionLists(versions, from_info);
+  return protocol::MergeVersionLists(listed, CachedVersions(request));
 }
 
 Result<ModuleService::Fetched> ModuleService::FetchList(const ModuleRequest& request,
@@ -204,16 +215,17 @@ Result<ModuleService::Fetched> ModuleService::FetchList(const ModuleRequest& req
     if (!parsed) return MakeError(ErrorCode::kUpstreamInvalid, parsed.error().message);
     return {};
   });
-  std::vector<std::string> cached = CachedVersions(request);
   if (body) {
     std::vector<std::string> merged =
-        protocol::MergeVersionLists(*protocol::ParseVersionList(*body), cached);
+        protocol::MergeVersionLists(*protocol::ParseVersionList(*body), CachedVersions(request));
     std::string text = protocol::FormatVersionList(merged);
     StoreBestEffort(key, text);
     return Fetched{std::make_shared<const std::string>(std::move(text)), false};
   }
   const Error& error = body.error();
-  if (cached.empty() && !storage_.Stat(key)) {
+  // The last list served, plus every version whose files are cached.
+  std::vector<std::string> cached = StaleVersions(request);
+  if (cached.empty()) {
     if (IsNotFound(error)) negative_cache_.Remember(key, error);
     return error;
   }
@@ -245,7 +257,7 @@ Result<ModuleService::Fetched> ModuleService::FetchLatest(const ModuleRequest& r
     return Fetched{std::make_shared<const std::string>(std::move(*stale)), true};
   }
   // No @latest was ever cached: derive it from the cached versions.
-  if (std::optional<std::string> latest = protocol::ChooseLatest(CachedVersions(request))) {
+  if (std::optional<std::string> latest = protocol::ChooseLatest(StaleVersions(request))) {
     Result<std::string> escaped = protocol::EscapeVersion(*latest);
     if (escaped) {
       if (Result<std::string> info = storage_.Get(InfoKeyFor(request.escaped_module, *escaped));

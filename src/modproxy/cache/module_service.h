@@ -59,8 +59,10 @@ class ModuleService {
   Result<Fetched> FetchLatest(const protocol::ModuleRequest& request, const std::string& key);
   // Stores a small body; a failure is logged and counted, never fatal.
   void StoreBestEffort(const std::string& key, std::string_view bytes);
-  // Canonical, non-pseudo versions known from the cached list and cached .info files.
+  // Canonical, non-pseudo versions with a cached .info, .mod or .zip.
   std::vector<std::string> CachedVersions(const protocol::ModuleRequest& request);
+  // CachedVersions plus the last list served: what to answer when the upstream fails.
+  std::vector<std::string> StaleVersions(const protocol::ModuleRequest& request);
   bool IsFresh(const std::string& key);
 
   storage::Storage& storage_;

@@ -32,8 +32,8 @@ void WriteAccessLog(const AccessRecord& record) {
       {"status", record.status},
       {"bytes", record.bytes},
       {"duration_ms", std::chrono::duration<double, std::milli>(record.duration).count()},
+      {"cache_hit", record.cache_hit},
   };
-  if (record.has_cache_hit) line["cache_hit"] = record.cache_hit;
   // Request targets are attacker-chosen bytes: replace invalid UTF-8 rather than throw.
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   static std::mutex mu;

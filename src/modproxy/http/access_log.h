@@ -13,8 +13,7 @@ struct AccessRecord {
   unsigned status = 0;
   std::uint64_t bytes = 0;
   std::chrono::duration<double> duration{};
-  bool has_cache_hit = false;
-  bool cache_hit = false;
+  bool cache_hit = false;  // false for endpoints that have no cache
 };
 
 // One JSON object per line on stdout (logs go to stderr): machine-readable

@@ -261,7 +261,6 @@ asio::awaitable<void> Server::Session(tcp::socket socket) {
                         response.status,
                         sent,
                         std::chrono::steady_clock::now() - start,
-                        response.cache_hit.has_value(),
                         response.cache_hit.value_or(false)};
     WriteAccessLog(record);
     LogOutcome(record, response);

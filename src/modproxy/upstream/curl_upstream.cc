@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,12 @@ struct Transfer {
   std::uint64_t max_bytes = 0;
   std::uint64_t received = 0;
   long status = 0;
+  // Stall detection: curl's own low-speed check averages over several seconds,
+  // so a 1 s stall limit fired after ~7 s; this one fires within ~1 s of it.
+  std::chrono::milliseconds stall_timeout{0};
+  curl_off_t last_bytes = -1;
+  std::chrono::steady_clock::time_point last_progress;
+  bool stalled = false;
   std::string error_body;            // first bytes of a non-200 answer
   std::optional<Error> abort_error;  // why we stopped the transfer ourselves
 };
@@ -84,6 +91,22 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
     return 0;
   }
   return chunk.size();
+}
+
+int OnProgress(void* user, curl_off_t /*dltotal*/, curl_off_t dlnow, curl_off_t /*ultotal*/,
+               curl_off_t /*ulnow*/) {
+  auto* t = static_cast<Transfer*>(user);
+  const auto now = std::chrono::steady_clock::now();
+  if (dlnow != t->last_bytes) {
+    t->last_bytes = dlnow;
+    t->last_progress = now;
+    return 0;
+  }
+  if (now - t->last_progress > t->stall_timeout) {
+    t->stalled = true;
+    return 1;  // aborts the transfer with CURLE_ABORTED_BY_CALLBACK
+  }
+  return 0;
 }
 
 class CurlUpstream final : public Upstream {
@@ -118,15 +141,17 @@ class CurlUpstream final : public Upstream {
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(options.connect_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-                     std::max(1L, static_cast<long>(options.stall_timeout.count() / 1000)));
+    t.stall_timeout = options.stall_timeout;
+    t.last_progress = std::chrono::steady_clock::now();
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout.count()));
 
     CURLcode code = curl_easy_perform(h);
     if (t.abort_error) return *t.abort_error;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t.status);
-    if (code == CURLE_OPERATION_TIMEDOUT) {
+    if (code == CURLE_OPERATION_TIMEDOUT || t.stalled) {
       return MakeError(ErrorCode::kTimeout, "upstream " + url + " timed out");
     }
     if (code != CURLE_OK) {

@@ -1,0 +1,3 @@
+module modproxy/tests
+
+go 1.19

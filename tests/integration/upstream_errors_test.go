@@ -1,0 +1,139 @@
+package integration
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"modproxy/tests/fixtures/upstream"
+	"modproxy/tests/internal/harness"
+)
+
+// wrongPrefixZip is a valid zip whose entries belong to another module: the go
+// command would reject it ("zip for ... has unexpected file").
+func wrongPrefixZip(t *testing.T) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("example.com/other@v1.0.0/go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(w, "module example.com/other\n")
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// Every way an upstream can fail: 502 with a text/plain reason, the right
+// request_errors_total reason, no file under its final name, and (once the
+// upstream behaves) the next request succeeds.
+func TestUpstreamFailuresAre502AndLeaveNoFile(t *testing.T) {
+	f := harness.Fixture(t)
+	hello := f.Module(t, "example.com/hello", "v1.0.0")
+	big := f.Module(t, "example.com/big", "v1.0.0")
+	cases := []struct {
+		name    string
+		mod     harness.Module
+		ext     string // "list" or info/mod/zip
+		rule    upstream.Rule
+		reasons []string // acceptable modproxy_request_errors_total reasons
+	}{
+		// Cases with upstream_timeout reasons must fail soon after --upstream-timeout (1s).
+		{"5xx", hello, "info", upstream.Rule{Fault: upstream.Status, Status: 500, Body: []byte("boom")}, []string{"upstream_error"}},
+		{"503 on zip", hello, "zip", upstream.Rule{Fault: upstream.Status, Status: 503, Body: []byte("busy")}, []string{"upstream_error"}},
+		{"hang before headers", hello, "info", upstream.Rule{Fault: upstream.Hang}, []string{"upstream_timeout"}},
+		{"stall mid zip", big, "zip", upstream.Rule{Fault: upstream.StallAfter, StallAfter: 256 << 10}, []string{"upstream_timeout"}},
+		// .info is small: the timeout is a total one, so a trickle that never
+		// stalls for a second but takes three must still fail.
+		{"small file too slow in total", hello, "info", upstream.Rule{Trickle: 3 * time.Second}, []string{"upstream_timeout"}},
+		{"connection closed", hello, "mod", upstream.Rule{Fault: upstream.Close}, []string{"upstream_error"}},
+		{"truncated info", hello, "info", upstream.Rule{Fault: upstream.Truncate}, []string{"upstream_error", "upstream_invalid"}},
+		{"truncated zip", big, "zip", upstream.Rule{Fault: upstream.Truncate}, []string{"upstream_error", "upstream_invalid"}},
+		{"HTML instead of JSON", hello, "info", upstream.Rule{Fault: upstream.HTML}, []string{"upstream_invalid"}},
+		{"list that is not versions", hello, "list", upstream.Rule{Fault: upstream.HTML}, []string{"upstream_invalid"}},
+		{"zip that is not a zip", hello, "zip", upstream.Rule{Fault: upstream.Body, Body: []byte("PK? no, just text\n")}, []string{"upstream_invalid"}},
+		{"zip of another module", hello, "zip", upstream.Rule{Fault: upstream.Body, Body: wrongPrefixZip(t), ContentType: "application/zip"}, []string{"upstream_invalid"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, "--upstream-timeout", "1s")
+			path, rel := c.mod.URLPath(c.ext), c.mod.TreePath(c.ext)
+			if c.ext == "list" {
+				path, rel = "/"+c.mod.EscPath+"/@v/list", c.mod.EscPath+"/@v/list"
+			}
+			e.up.Handle("^/"+regexp.QuoteMeta(rel)+"$", c.rule)
+
+			limit := 15 * time.Second
+			if c.reasons[0] == "upstream_timeout" {
+				limit = 4 * time.Second // --upstream-timeout 1s plus slack for a loaded machine
+			}
+			var r *harness.Response
+			harness.Within(t, limit, "the failing request", func() { r = e.p.Get(path) })
+			if r.Status != 502 {
+				t.Fatalf("want 502, got %s", r)
+			}
+			r.ExpectContentType(t, "text/plain", "utf-8")
+			r.ExpectCacheHitHeader(t, "")
+			if e.up.Count("/"+rel) == 0 {
+				t.Errorf("upstream never asked for /%s", rel)
+			}
+			harness.ExpectNoFile(t, e.p.CacheDir, rel)
+			harness.ExpectLayout(t, e.p.CacheDir)
+			expectReason(t, e.p, c.reasons)
+
+			e.up.ClearRules()
+			again := e.p.Get(path)
+			if again.Status != 200 {
+				t.Fatalf("after the upstream recovered: %s (the failure must not be cached)", again)
+			}
+			if c.ext == "zip" || c.ext == "mod" {
+				again.ExpectBody(t, f.Read(t, rel))
+			}
+		})
+	}
+}
+
+func TestConnectionRefusedIs502(t *testing.T) {
+	f := harness.Fixture(t)
+	p := harness.Start(t, harness.Options{Upstream: harness.RefusedURL(t), Args: []string{"--upstream-timeout", "2s"}})
+	m := f.Module(t, "example.com/hello", "v1.0.0")
+	for _, path := range []string{m.URLPath("info"), m.URLPath("zip"), "/example.com/hello/@v/list", "/example.com/hello/@latest"} {
+		r := p.Get(path)
+		if r.Status != 502 {
+			t.Errorf("want 502, got %s", r)
+		}
+		r.ExpectCacheHitHeader(t, "")
+	}
+	expectReason(t, p, []string{"upstream_error"})
+	if files := harness.CacheFiles(t, p.CacheDir); len(files) != 0 {
+		t.Errorf("cache holds %v after only failures", files)
+	}
+}
+
+// The upstream timeout is a stall timeout for zips: a big zip that keeps
+// flowing for longer than the timeout must arrive.
+func TestUpstreamTimeoutIsAStallTimeoutForZips(t *testing.T) {
+	e := newEnv(t, "--upstream-timeout", "1s")
+	big := e.mod(t, "example.com/big", "v1.0.0")
+	e.up.Handle(`\.zip$`, upstream.Rule{Trickle: 2500 * time.Millisecond})
+	e.p.Get(big.URLPath("zip")).ExpectBody(t, e.f.Read(t, big.TreePath("zip")))
+}
+
+func expectReason(t *testing.T, p *harness.Proxy, reasons []string) {
+	t.Helper()
+	m := p.Scrape(t)
+	for _, r := range reasons {
+		if v, _ := m.Sum("modproxy_request_errors_total", harness.L("reason", r)); v > 0 {
+			return
+		}
+	}
+	var have []string
+	for _, s := range m.Find("modproxy_request_errors_total", nil) {
+		have = append(have, fmt.Sprintf("%s=%v", s.Labels["reason"], s.Value))
+	}
+	t.Errorf("modproxy_request_errors_total: want reason in %v, have %v", reasons, have)
+}

@@ -1,0 +1,258 @@
+package harness
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Binary is the modproxy under test: $MODPROXY_BIN (ctest sets it), else
+// <repo>/build/modproxy. A missing binary fails the test: a black-box suite
+// that silently skips would pass on an empty tree.
+func Binary(t testing.TB) string {
+	t.Helper()
+	bin := os.Getenv("MODPROXY_BIN")
+	if bin == "" {
+		bin = filepath.Join(TestsDir(), "..", "build", "modproxy")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("modproxy binary: %v (set MODPROXY_BIN)", err)
+	}
+	return bin
+}
+
+// Options configure one modproxy process.
+type Options struct {
+	// Upstream is the --upstream value; empty means no flag.
+	Upstream string
+	// Sumdb is the --sumdb value; empty means "off", so no test reaches the internet.
+	Sumdb string
+	// CacheDir is the --cache-dir value; empty means a fresh temp dir.
+	CacheDir string
+	// Args are extra flags after "serve".
+	Args []string
+	// Env are extra NAME=VALUE variables.
+	Env []string
+	// Bare passes only Args (no --listen, --cache-dir, --sumdb, --upstream
+	// defaults), for the configuration tests. Args must then make the server
+	// listen on port 0 somehow.
+	Bare bool
+	// Dir is the working directory (default: a temp dir).
+	Dir string
+}
+
+// Proxy is a running modproxy.
+type Proxy struct {
+	t        testing.TB
+	cmd      *exec.Cmd
+	Addr     string // 127.0.0.1:PORT
+	URL      string // http://127.0.0.1:PORT
+	CacheDir string
+	Stdout   *Buffer // access log
+	Stderr   *Buffer // spdlog
+	exited   chan struct{}
+	exitErr  error
+	client   *Client
+}
+
+var listeningRE = regexp.MustCompile(`listening on (\S+?):(\d+)\b`)
+
+// Start runs `modproxy serve` and waits until it logs its port.
+func Start(t testing.TB, o Options) *Proxy {
+	t.Helper()
+	p, err := StartErr(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// StartErr is Start returning the start-up error instead of failing the test.
+func StartErr(t testing.TB, o Options) (*Proxy, error) {
+	t.Helper()
+	args := []string{"serve"}
+	cacheDir := o.CacheDir
+	if !o.Bare {
+		if cacheDir == "" {
+			cacheDir = t.TempDir()
+		}
+		sumdb := o.Sumdb
+		if sumdb == "" {
+			sumdb = "off"
+		}
+		args = append(args, "--listen", "127.0.0.1:0", "--cache-dir", cacheDir, "--sumdb", sumdb)
+		if o.Upstream != "" {
+			args = append(args, "--upstream", o.Upstream)
+		}
+	}
+	args = append(args, o.Args...)
+	p := &Proxy{t: t, CacheDir: cacheDir, Stdout: &Buffer{}, Stderr: &Buffer{}, exited: make(chan struct{})}
+	p.cmd = Command(Binary(t), args...)
+	p.cmd.Env = append(ChildEnv(), o.Env...)
+	p.cmd.Dir = o.Dir
+	if p.cmd.Dir == "" {
+		p.cmd.Dir = t.TempDir()
+	}
+	p.cmd.Stdout, p.cmd.Stderr = p.Stdout, p.Stderr
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { p.exitErr = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(p.cleanup)
+
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if m := listeningRE.FindStringSubmatch(p.Stderr.String()); m != nil {
+			p.Addr = "127.0.0.1:" + m[2]
+			p.URL = "http://" + p.Addr
+			p.client = NewClient(t, p.URL)
+			return p, nil
+		}
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("modproxy %s exited before listening (%v)\nstderr:\n%s",
+				strings.Join(args, " "), p.exitErr, p.Stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("modproxy %s: no %q line within 15s\nstderr:\n%s",
+				strings.Join(args, " "), "listening on", p.Stderr.String())
+		}
+	}
+}
+
+// Command builds an exec.Cmd for a child that must not outlive the test binary,
+// even when `go test -timeout` kills it without running cleanups.
+func Command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd
+}
+
+// ChildEnv is the environment for modproxy: ours minus anything that would
+// configure it behind our back (MODPROXY_*) or route its loopback upstream
+// requests through a proxy (libcurl honours *_proxy).
+func ChildEnv() []string {
+	return filteredEnv(os.Environ(), "MODPROXY_*", "http_proxy", "https_proxy", "HTTP_PROXY",
+		"HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY")
+}
+
+// Client is an HTTP client for this proxy.
+func (p *Proxy) Client() *Client { return p.client }
+
+// Get is p.Client().Get.
+func (p *Proxy) Get(path string, header ...string) *Response {
+	p.t.Helper()
+	return p.client.Get(path, header...)
+}
+
+// Signal sends sig to the process.
+func (p *Proxy) Signal(sig os.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
+// Wait waits for the process to exit and returns its exit code (-1 if killed by a signal).
+func (p *Proxy) Wait(timeout time.Duration) (int, error) {
+	select {
+	case <-p.exited:
+	case <-time.After(timeout):
+		return 0, fmt.Errorf("modproxy still running after %v", timeout)
+	}
+	var ee *exec.ExitError
+	if p.exitErr == nil {
+		return 0, nil
+	} else if errors.As(p.exitErr, &ee) {
+		return ee.ExitCode(), nil
+	}
+	return 0, p.exitErr
+}
+
+// Exited reports whether the process has exited.
+func (p *Proxy) Exited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// Kill sends SIGKILL and waits for the process to be gone.
+func (p *Proxy) Kill() {
+	p.t.Helper()
+	p.cmd.Process.Kill()
+	if _, err := p.Wait(10 * time.Second); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// Stop sends SIGTERM and returns the exit code.
+func (p *Proxy) Stop() int {
+	p.t.Helper()
+	p.Signal(syscall.SIGTERM)
+	code, err := p.Wait(15 * time.Second)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return code
+}
+
+func (p *Proxy) cleanup() {
+	if !p.Exited() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		if _, err := p.Wait(10 * time.Second); err != nil {
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+	}
+	if p.t.Failed() {
+		p.t.Logf("modproxy %s\n--- stderr (tail) ---\n%s\n--- stdout (tail) ---\n%s",
+			strings.Join(p.cmd.Args[1:], " "), tail(p.Stderr.String(), 6000), tail(p.Stdout.String(), 3000))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
+}
+
+// Buffer is a goroutine-safe bytes.Buffer for a child's output.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Lines returns the complete (newline-terminated) lines written so far.
+func (b *Buffer) Lines() []string {
+	s := b.String()
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return strings.Split(s[:i], "\n")
+	}
+	return nil
+}
