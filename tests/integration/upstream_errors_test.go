@@ -137,3 +137,34 @@ func expectReason(t *testing.T, p *harness.Proxy, reasons []string) {
 	}
 	t.Errorf("modproxy_request_errors_total: want reason in %v, have %v", reasons, have)
 }
+
+// A zip over --max-zip-size is refused whether the upstream announces its
+// size (Content-Length) or not (chunked, or a file:// tree): 502, nothing
+// cached, and the version is served once the limit allows it.
+func TestOversizedZipIs502AndLeavesNoFile(t *testing.T) {
+	f := harness.Fixture(t)
+	big := f.Module(t, "example.com/big", "v1.0.0") // about 3 MiB
+	up := harness.Upstream(t, f.Tree)
+	chunked := harness.Upstream(t, f.Tree)
+	chunked.Handle(`\.zip$`, upstream.Rule{Trickle: 200 * time.Millisecond, Chunked: true})
+	for name, upstreamURL := range map[string]string{
+		"content-length": up.URL, "no content-length": chunked.URL, "file": "file://" + f.Tree,
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := harness.Start(t, harness.Options{Upstream: upstreamURL,
+				Args: []string{"--max-zip-size", "1MiB"}})
+			r := p.Get(big.URLPath("zip"))
+			if r.Status != 502 {
+				t.Fatalf("want 502 for a 3 MiB zip over a 1 MiB limit, got %s", r)
+			}
+			r.ExpectOneLineError(t)
+			if !bytes.Contains(r.Body, []byte("larger than 1048576 bytes")) {
+				t.Errorf("reason does not name the limit: %q", r.Body)
+			}
+			harness.ExpectNoFile(t, p.CacheDir, big.TreePath("zip"))
+			expectReason(t, p, []string{"upstream_invalid"})
+		})
+	}
+	p := harness.Start(t, harness.Options{Upstream: up.URL, Args: []string{"--max-zip-size", "4MiB"}})
+	p.Get(big.URLPath("zip")).ExpectBody(t, f.Read(t, big.TreePath("zip")))
+}

@@ -73,7 +73,7 @@ int Serve(const config::Config& config) {
   fetch_options.small.total_timeout = config.upstream_timeout;
   fetch_options.large = fetch_options.small;
   fetch_options.large.total_timeout = std::chrono::milliseconds(0);
-  fetch_options.large.max_bytes = std::uint64_t{500} << 20;
+  fetch_options.large.max_bytes = config.max_zip_size;
   cache::UpstreamFetcher fetcher(chain, metrics, fetch_options);
   boost::asio::thread_pool workers(static_cast<std::size_t>(config.fetch_workers));
   cache::NegativeCache negative_cache(config.negative_ttl,

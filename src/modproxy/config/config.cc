@@ -75,6 +75,15 @@ Result<void> Apply(const std::string& key, const std::string& value, Config& con
     }
     return {};
   }
+  if (key == "max_zip_size") {
+    Result<std::uint64_t> size = ParseSize(value);
+    if (!size || *size == 0 || *size > (std::uint64_t{500} << 20)) {
+      return Invalid("invalid max_zip_size \"" + value +
+                     "\": want a size from 1 byte to 500MiB, e.g. 100MiB");
+    }
+    config.max_zip_size = *size;
+    return {};
+  }
   if (key == "threads" || key == "fetch_workers") {
     Result<int> n = ParsePositiveInt(key, value, 1024);
     if (!n) return n.error();
@@ -136,6 +145,7 @@ const std::vector<SettingSpec>& Settings() {
       {"list_ttl", "how long @v/list, @latest and sumdb latest are served before a refresh", "60s"},
       {"negative_ttl", "how long an upstream 404/410 is remembered", "30s"},
       {"upstream_timeout", "upstream connect and stall timeout (total for small files)", "30s"},
+      {"max_zip_size", "largest module zip fetched from an upstream (at most 500MiB)", "500MiB"},
       {"threads", "event-loop threads (0: one per core)", "0"},
       {"fetch_workers", "threads running upstream fetches", "16"},
       {"log_level", "debug, info, warn or error", "info"},
@@ -220,6 +230,25 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   }
   if (total_ms > 1e12) return Invalid("duration too long");
   return std::chrono::milliseconds(static_cast<std::int64_t>(total_ms));
+}
+
+Result<std::uint64_t> ParseSize(std::string_view text) {
+  std::size_t digits = text.find_first_not_of("0123456789");
+  if (digits == 0 || text.empty()) return Invalid("want a size like 100MiB");
+  std::uint64_t number = 0;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + std::min(digits, text.size()), number);
+  if (ec != std::errc()) return Invalid("size out of range");
+  std::string_view unit = digits == std::string_view::npos ? "" : text.substr(digits);
+  static const std::pair<std::string_view, std::uint64_t> kUnits[] = {
+      {"", 1},      {"B", 1},     {"KiB", 1 << 10}, {"MiB", 1 << 20},  {"GiB", 1 << 30},
+      {"kB", 1000}, {"KB", 1000}, {"MB", 1000000},  {"GB", 1000000000}};
+  for (const auto& [name, factor] : kUnits) {
+    if (unit != name) continue;
+    if (number > UINT64_MAX / factor) return Invalid("size out of range");
+    return number * factor;
+  }
+  return Invalid("unknown size unit \"" + std::string(unit) + "\" (use B, KiB, MiB or GiB)");
 }
 
 Result<SumdbSetting> ParseSumdb(std::string_view text) {

@@ -32,7 +32,8 @@ struct Config {
   std::chrono::milliseconds list_ttl{60000};
   std::chrono::milliseconds negative_ttl{30000};
   std::chrono::milliseconds upstream_timeout{30000};
-  int threads = 0;  // 0: one per core
+  std::uint64_t max_zip_size = std::uint64_t{500} << 20;  // the go command's own limit
+  int threads = 0;                                        // 0: one per core
   int fetch_workers = 16;
   std::string log_level = "info";
 };
@@ -62,6 +63,9 @@ Result<Config> LoadConfig(const std::map<std::string, std::string>& flags, const
 
 // Go-style durations: "300ms", "1.5s", "2m", "1h30m"; a bare number is seconds.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+// Byte sizes: "1048576", "512KiB", "100MiB", "1GiB" (also kB, MB, GB: powers of 1000).
+Result<std::uint64_t> ParseSize(std::string_view text);
 
 // GOSUMDB syntax: "off", "name", "name+key", "name+key url".
 Result<SumdbSetting> ParseSumdb(std::string_view text);

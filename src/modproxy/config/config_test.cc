@@ -94,6 +94,8 @@ TEST(ConfigTest, InvalidValuesNameTheValue) {
            {"negative_ttl", "-1s", "invalid negative_ttl"},
            {"upstream_timeout", "10ms", "invalid upstream_timeout"},
            {"threads", "many", "invalid threads"},
+           {"max_zip_size", "1TiB", "invalid max_zip_size"},
+           {"max_zip_size", "600MiB", "invalid max_zip_size"},
            {"fetch_workers", "0", "invalid fetch_workers"},
            {"log_level", "loud", "invalid log_level"},
            {"sumdb", "Bad_Name", "invalid sumdb"},
@@ -117,6 +119,20 @@ TEST(ConfigTest, ParsesGoDurations) {
   EXPECT_FALSE(ParseDuration("").has_value());
   EXPECT_FALSE(ParseDuration("s").has_value());
   EXPECT_FALSE(ParseDuration("3d").has_value());
+}
+
+TEST(ConfigTest, ParsesSizes) {
+  EXPECT_EQ(*ParseSize("1048576"), 1048576u);
+  EXPECT_EQ(*ParseSize("512KiB"), 512u * 1024);
+  EXPECT_EQ(*ParseSize("100MiB"), 100u << 20);
+  EXPECT_EQ(*ParseSize("2MB"), 2000000u);
+  EXPECT_FALSE(ParseSize("MiB").has_value());
+  EXPECT_FALSE(ParseSize("5 MiB").has_value());
+  EXPECT_FALSE(ParseSize("99999999999999999999").has_value());
+  Result<Config> c = LoadConfig({{"max_zip_size", "1MiB"}}, FakeEnv({}));
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->max_zip_size, 1u << 20);
+  EXPECT_EQ(LoadConfig({}, FakeEnv({}))->max_zip_size, 500u << 20);
 }
 
 TEST(ConfigTest, ParsesGosumdbSyntax) {

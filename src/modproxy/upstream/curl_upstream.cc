@@ -82,8 +82,9 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   }
   t->received += chunk.size();
   if (t->received > t->max_bytes) {
-    t->abort_error = MakeError(ErrorCode::kUnavailable,
-                               "response larger than " + std::to_string(t->max_bytes) + " bytes");
+    t->abort_error =
+        MakeError(ErrorCode::kUpstreamInvalid,
+                  "upstream response larger than " + std::to_string(t->max_bytes) + " bytes");
     return 0;
   }
   if (Result<void> r = (*t->sink)(chunk); !r) {
@@ -147,12 +148,20 @@ class CurlUpstream final : public Upstream {
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout.count()));
+    // Fails at once when a Content-Length already says too large; the write
+    // callback enforces the cap for bodies without one.
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options.max_bytes));
 
     CURLcode code = curl_easy_perform(h);
     if (t.abort_error) return *t.abort_error;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t.status);
     if (code == CURLE_OPERATION_TIMEDOUT || t.stalled) {
       return MakeError(ErrorCode::kTimeout, "upstream " + url + " timed out");
+    }
+    if (code == CURLE_FILESIZE_EXCEEDED) {
+      return MakeError(ErrorCode::kUpstreamInvalid, "upstream " + url + " response larger than " +
+                                                        std::to_string(options.max_bytes) +
+                                                        " bytes");
     }
     if (code != CURLE_OK) {
       return MakeError(ErrorCode::kUnavailable,

@@ -31,8 +31,9 @@ class FileUpstream final : public Upstream {
       return MakeError(ErrorCode::kUnavailable, "upstream " + reader.error().message);
     }
     if ((*reader)->size() > options.max_bytes) {
-      return MakeError(ErrorCode::kUnavailable, "upstream file " + file + " larger than " +
-                                                    std::to_string(options.max_bytes) + " bytes");
+      return MakeError(
+          ErrorCode::kUpstreamInvalid,
+          "upstream file " + file + " larger than " + std::to_string(options.max_bytes) + " bytes");
     }
     std::string buffer(256 * 1024, '\0');
     for (;;) {

@@ -18,7 +18,7 @@
 namespace modproxy::upstream {
 
 struct FetchOptions {
-  std::uint64_t max_bytes = 16 << 20;  // larger bodies fail with kUnavailable
+  std::uint64_t max_bytes = 16 << 20;  // larger bodies fail with kUpstreamInvalid
   std::chrono::milliseconds connect_timeout{30000};
   // No byte received for this long: kTimeout.
   std::chrono::milliseconds stall_timeout{30000};
@@ -37,8 +37,9 @@ class Upstream {
   virtual const std::string& name() const = 0;
   // kNotFound or kGone: the upstream does not have it (HTTP 404/410, missing
   // file, or "off"). kTimeout, kUnavailable (any other status, a transport
-  // error, a truncated or oversized body, an unreadable file): it
-  // failed. Errors returned by `sink` pass through.
+  // error, a truncated body, an unreadable file): it
+  // failed. kUpstreamInvalid: the body is over max_bytes. Errors returned by
+  // `sink` pass through.
   virtual Result<void> Fetch(std::string_view path, const FetchOptions& options,
                              const ChunkSink& sink) = 0;
 };
