@@ -1,8 +1,11 @@
 package integration
 
 import (
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"modproxy/tests/fixtures/upstream"
 	"modproxy/tests/internal/harness"
@@ -99,4 +102,32 @@ func TestBadRequestsAre400WithoutUpstreamTraffic(t *testing.T) {
 	if r := e.p.Get(sized(2048)); r.Status != 404 {
 		t.Errorf("a 2048-byte path: want 404 (allowed length, unknown module), got %d %q", r.Status, r.Body)
 	}
+}
+
+// Bytes that are not HTTP, and headers past the size limit, get a 400 with a
+// reason before the connection closes, and are counted as bad requests.
+func TestMalformedHTTPIs400(t *testing.T) {
+	e := newEnv(t)
+	for name, payload := range map[string]string{
+		"not HTTP":    "GARBAGE\r\n\r\n",
+		"huge header": "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 64<<10) + "\r\n\r\n",
+		"bad version": "GET /healthz HTTP/9\r\n\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", e.p.Addr, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := conn.Write([]byte(payload)); err != nil {
+				t.Fatal(err)
+			}
+			reply, _ := io.ReadAll(conn)
+			if !strings.HasPrefix(string(reply), "HTTP/1.1 400 ") {
+				t.Fatalf("want a 400 status line, got %q", harness.OneLine(reply))
+			}
+		})
+	}
+	expectReason(t, e.p, []string{"bad_request"})
 }

@@ -15,22 +15,6 @@ namespace {
 using protocol::ModuleEndpoint;
 using protocol::ModuleRequest;
 
-const char* EndpointName(ModuleEndpoint endpoint) {
-  switch (endpoint) {
-    case ModuleEndpoint::kList:
-      return "list";
-    case ModuleEndpoint::kInfo:
-      return "info";
-    case ModuleEndpoint::kMod:
-      return "mod";
-    case ModuleEndpoint::kZip:
-      return "zip";
-    case ModuleEndpoint::kLatest:
-      return "latest";
-  }
-  return "other";
-}
-
 bool IsNotFound(const Error& error) {
   return error.code == ErrorCode::kNotFound || error.code == ErrorCode::kGone;
 }
@@ -55,7 +39,7 @@ ModuleService::ModuleService(storage::Storage& storage, UpstreamFetcher& fetcher
 
 boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& request,
                                                           bool allow_fetch) {
-  const char* endpoint = EndpointName(request.endpoint);
+  const char* endpoint = protocol::EndpointName(request.endpoint);
   // A non-canonical .info query ("master", "v1.2") names no file of the tree.
   const bool cacheable = request.endpoint != ModuleEndpoint::kInfo || request.canonical;
   const std::string key = KeyFor(request);

@@ -12,22 +12,6 @@ using protocol::ModuleEndpoint;
 
 constexpr const char* kImmutable = "public, max-age=31536000, immutable";
 
-const char* EndpointLabel(ModuleEndpoint endpoint) {
-  switch (endpoint) {
-    case ModuleEndpoint::kList:
-      return "list";
-    case ModuleEndpoint::kInfo:
-      return "info";
-    case ModuleEndpoint::kMod:
-      return "mod";
-    case ModuleEndpoint::kZip:
-      return "zip";
-    case ModuleEndpoint::kLatest:
-      return "latest";
-  }
-  return "other";
-}
-
 const char* ContentTypeFor(ModuleEndpoint endpoint) {
   switch (endpoint) {
     case ModuleEndpoint::kInfo:
@@ -102,7 +86,7 @@ boost::asio::awaitable<Response> Handler::Handle(const RequestView& request) {
 
 boost::asio::awaitable<Response> Handler::HandleModule(const protocol::ModuleRequest& request,
                                                        bool allow_fetch) {
-  const char* endpoint = EndpointLabel(request.endpoint);
+  const char* endpoint = protocol::EndpointName(request.endpoint);
   Result<cache::Answer> answer = co_await modules_.Get(request, allow_fetch);
   if (!answer) {
     Response response = ErrorResponse(answer.error(), endpoint);

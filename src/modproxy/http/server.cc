@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -198,7 +199,10 @@ asio::awaitable<void> Server::AcceptLoop() {
     if (stopping_) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
+      // Out of file descriptors and the like: back off instead of spinning.
       spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(acceptor_->get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(kTuple);
       continue;
     }
     asio::co_spawn(loop, Session(std::move(socket)), [](std::exception_ptr e) {
@@ -232,11 +236,24 @@ asio::awaitable<void> Server::Session(tcp::socket socket) {
     stream.expires_after(options_.idle_timeout);
     auto [read_ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     if (read_ec) {
-      if (read_ec == bhttp::error::body_limit || read_ec == bhttp::error::header_limit) {
+      // A request we could not parse gets a 400 before the close; a peer that
+      // went away or idled out gets nothing.
+      const bool malformed =
+          read_ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+          read_ec != bhttp::error::end_of_stream && read_ec != bhttp::error::partial_message;
+      if (malformed) {
+        const bool too_large =
+            read_ec == bhttp::error::body_limit || read_ec == bhttp::error::header_limit;
         Response response =
-            ErrorResponse(MakeError(ErrorCode::kInvalidArgument, "request too large"), "other");
+            ErrorResponse(MakeError(ErrorCode::kInvalidArgument,
+                                    too_large ? "request too large"
+                                              : "malformed HTTP request: " + read_ec.message()),
+                          "other");
         std::uint64_t sent = 0;
         co_await WriteResponse(stream, 11, false, false, response, sent);
+        metrics_.http_requests.With({"other", "400"}).Increment();
+        metrics_.request_errors.With({"bad_request"}).Increment();
+        spdlog::warn("{}: {}", remote, response.body->substr(0, response.body->size() - 1));
       }
       break;
     }

@@ -295,4 +295,20 @@ Result<ParsedRequest> ParseRequestTarget(std::string_view target) {
   return ParseModule(path);
 }
 
+const char* EndpointName(ModuleEndpoint endpoint) {
+  switch (endpoint) {
+    case ModuleEndpoint::kList:
+      return "list";
+    case ModuleEndpoint::kInfo:
+      return "info";
+    case ModuleEndpoint::kMod:
+      return "mod";
+    case ModuleEndpoint::kZip:
+      return "zip";
+    case ModuleEndpoint::kLatest:
+      return "latest";
+  }
+  return "other";
+}
+
 }  // namespace modproxy::protocol

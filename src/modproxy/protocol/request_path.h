@@ -14,6 +14,9 @@ namespace modproxy::protocol {
 
 enum class ModuleEndpoint { kList, kInfo, kMod, kZip, kLatest };
 
+// "list", "info", "mod", "zip", "latest": the endpoint's name in metrics and logs.
+const char* EndpointName(ModuleEndpoint endpoint);
+
 struct ModuleRequest {
   ModuleEndpoint endpoint;
   std::string module;           // unescaped: "github.com/BurntSushi/toml"
