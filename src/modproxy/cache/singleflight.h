@@ -10,7 +10,9 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -55,7 +57,11 @@ class Singleflight {
       });
     }
     auto initiation = [flight](auto handler) {
-      auto executor = boost::asio::get_associated_executor(handler);
+      // A tracked executor counts as outstanding work: the waiter's event loop
+      // must not run out of work (and return during a graceful stop) while
+      // its request waits here for a worker.
+      auto executor = boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                          boost::asio::execution::outstanding_work.tracked);
       auto shared = std::make_shared<decltype(handler)>(std::move(handler));
       flight->AddWaiter([shared, executor](const T& outcome) {
         boost::asio::post(executor, [shared, outcome]() mutable { std::move (*shared)(outcome); });
