@@ -51,9 +51,12 @@ test-unit: deps build
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i
+	gofmt -w tests
 
 format-check: test-deps
 	git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
+	@unformatted=$$(gofmt -l tests); if [ -n "$$unformatted" ]; then \
+	  echo "gofmt needed: $$unformatted" >&2; exit 1; fi
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
