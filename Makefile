@@ -5,6 +5,7 @@
 
 BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-asan
+TSAN_BUILD_DIR ?= build-tsan
 BUILD_TYPE ?= RelWithDebInfo
 SERVE_ARGS ?=
 
@@ -16,7 +17,7 @@ BUILD_PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libcurl4-ope
 TEST_PACKAGES := golang-go git clang-format golang-golang-x-mod-dev \
   golang-github-pkg-errors-dev golang-github-google-uuid-dev
 
-.PHONY: all deps test-deps build build-asan serve test test-unit format format-check clean
+.PHONY: all deps test-deps build build-asan build-tsan serve test test-unit format format-check clean
 
 all: build
 
@@ -35,15 +36,22 @@ build-asan: deps
 	  -DMODPROXY_SANITIZE=address,undefined
 	ninja -C $(ASAN_BUILD_DIR)
 
+build-tsan: deps
+	cmake -S . -B $(TSAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMODPROXY_WERROR=ON \
+	  -DMODPROXY_SANITIZE=thread
+	ninja -C $(TSAN_BUILD_DIR)
+
 serve: build
 	./$(BUILD_DIR)/modproxy serve $(SERVE_ARGS)
 
-# Every test: formatting, unit tests, then the black-box integration and
-# end-to-end suites (the real go command) against the sanitizer build, so the
-# whole server runs under AddressSanitizer and UndefinedBehaviorSanitizer;
-# finally the unit tests of the optimized build.
-test: test-deps format-check build build-asan
+# Every test: formatting; then every suite (GoogleTest unit tests, the
+# black-box integration and end-to-end suites with the real go command)
+# against the AddressSanitizer+UndefinedBehaviorSanitizer build, so the whole
+# server runs under the sanitizers; the same again under ThreadSanitizer
+# (halting at the first race); finally the unit tests of the optimized build.
+test: test-deps format-check build build-asan build-tsan
 	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure --timeout 900
+	cd $(TSAN_BUILD_DIR) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure --timeout 900
 	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
 
 test-unit: deps build
@@ -59,4 +67,4 @@ format-check: test-deps
 	  echo "gofmt needed: $$unformatted" >&2; exit 1; fi
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(TSAN_BUILD_DIR)

@@ -1,4 +1,6 @@
 // modproxy: parse the command line, build the object graph, run. Nothing else.
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -116,6 +118,12 @@ int Serve(const config::Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // libzip's time conversions call mktime, and with TZ unset glibc re-reads
+  // /etc/localtime on every call (freeing and re-allocating its zone name
+  // under a lock ThreadSanitizer cannot see). Naming the default zone
+  // explicitly makes every call after the first a no-op; an existing TZ wins.
+  setenv("TZ", ":/etc/localtime", /*overwrite=*/0);
+  tzset();
   CLI::App app{"modproxy: a caching Go module proxy (GOPROXY server)", "modproxy"};
   app.set_version_flag("--version", std::string("modproxy ") + kVersion);
   app.require_subcommand(1);
