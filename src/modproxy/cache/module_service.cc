@@ -216,7 +216,11 @@ Result<ModuleService::Fetched> ModuleService::FetchList(const ModuleRequest& req
   // The upstream failed or forgot the module, but versions of it are cached:
   // keep serving what the cache can deliver.
   spdlog::warn("serving cached list for {}: upstream: {}", request.module, error.message);
-  return Fetched{std::make_shared<const std::string>(protocol::FormatVersionList(cached)), true};
+  std::string text = protocol::FormatVersionList(cached);
+  // Rewriting it restarts the TTL: while the upstream is down, clients get the
+  // cached list at once instead of each waiting for the upstream to fail again.
+  StoreBestEffort(key, text);
+  return Fetched{std::make_shared<const std::string>(std::move(text)), true};
 }
 
 Result<ModuleService::Fetched> ModuleService::FetchLatest(const ModuleRequest& request,
@@ -238,6 +242,7 @@ Result<ModuleService::Fetched> ModuleService::FetchLatest(const ModuleRequest& r
   }
   if (Result<std::string> stale = storage_.Get(key); stale) {
     spdlog::warn("serving stale @latest for {}: upstream: {}", request.module, error.message);
+    StoreBestEffort(key, *stale);  // restarts the TTL, as for lists
     return Fetched{std::make_shared<const std::string>(std::move(*stale)), true};
   }
   // No @latest was ever cached: derive it from the cached versions.

@@ -181,6 +181,21 @@ TEST_F(ModuleServiceTest, StaleListIsServedWhenUpstreamFails) {
   EXPECT_EQ(upstream_->calls().size(), 2u);
 }
 
+TEST_F(ModuleServiceTest, FailedRefreshRestartsTheListTtl) {
+  service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_, negative_,
+                                             ModuleServiceOptions{0ms});
+  upstream_->Set("example.com/!hello/@v/list", "v1.0.0\n");
+  ASSERT_TRUE(Get(Req(ModuleEndpoint::kList)).has_value());
+  const auto before_refresh = std::chrono::system_clock::now();
+  upstream_->SetError("example.com/!hello/@v/list", MakeError(ErrorCode::kTimeout, "slow"));
+  Result<Answer> stale = Get(Req(ModuleEndpoint::kList));
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_TRUE(stale->stale);
+  // The stale list was stored again, so its TTL counts from the failed refresh.
+  EXPECT_GE(storage_->Stat("example.com/!hello/@v/list")->modified, before_refresh);
+  EXPECT_EQ(*storage_->Get("example.com/!hello/@v/list"), "v1.0.0\n");
+}
+
 TEST_F(ModuleServiceTest, ListThatIsNotVersionsIsAnUpstreamError) {
   upstream_->Set("example.com/!hello/@v/list", "<html><body>oops</body></html>\n");
   EXPECT_EQ(Get(Req(ModuleEndpoint::kList)).error().code, ErrorCode::kUpstreamInvalid);

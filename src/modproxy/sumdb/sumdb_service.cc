@@ -112,6 +112,11 @@ Result<SumdbService::Fetched> SumdbService::Fetch(const protocol::SumdbRequest& 
       if (Result<std::string> stale = storage_.Get(key); stale) {
         spdlog::warn("serving stale checksum database latest for {}: {}", request.name,
                      error.message);
+        // Restarts the TTL: clients get the cached head at once while the
+        // database is unreachable, and it is retried once per TTL.
+        if (Result<void> r = storage_.Put(key, *stale); !r) {
+          metrics_.cache_write_failures.With({}).Increment();
+        }
         return Fetched{std::make_shared<const std::string>(std::move(*stale)), true};
       }
     }
