@@ -168,3 +168,23 @@ func TestOversizedZipIs502AndLeavesNoFile(t *testing.T) {
 	p := harness.Start(t, harness.Options{Upstream: up.URL, Args: []string{"--max-zip-size", "4MiB"}})
 	p.Get(big.URLPath("zip")).ExpectBody(t, f.Read(t, big.TreePath("zip")))
 }
+
+// Upstream fetches reuse keep-alive connections: with one fetch worker, many
+// misses in a row travel over a single TCP connection.
+func TestUpstreamConnectionsAreReused(t *testing.T) {
+	f := harness.Fixture(t)
+	up := harness.Upstream(t, f.Tree)
+	p := harness.Start(t, harness.Options{Upstream: up.URL, Args: []string{"--fetch-workers", "1"}})
+	for _, v := range []string{"v1.0.0", "v1.1.0"} {
+		m := f.Module(t, "example.com/hello", v)
+		for _, ext := range []string{"info", "mod", "zip"} {
+			p.Get(m.URLPath(ext)).ExpectStatus(t, 200)
+		}
+	}
+	if up.Total() != 6 {
+		t.Fatalf("upstream saw %d requests, want 6", up.Total())
+	}
+	if c := up.Connections(); c != 1 {
+		t.Errorf("6 upstream fetches used %d TCP connections, want 1 (keep-alive reuse)", c)
+	}
+}
