@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"os/exec"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,5 +188,27 @@ func TestUpstreamConnectionsAreReused(t *testing.T) {
 	}
 	if c := up.Connections(); c != 1 {
 		t.Errorf("6 upstream fetches used %d TCP connections, want 1 (keep-alive reuse)", c)
+	}
+}
+
+// Every upstream request names modproxy and its version (operators of the
+// upstream can tell who is calling).
+func TestUpstreamRequestsCarryUserAgent(t *testing.T) {
+	e := newEnv(t)
+	m := e.mod(t, "example.com/hello", "v1.0.0")
+	e.p.Get(m.URLPath("info")).ExpectStatus(t, 200)
+	out, err := exec.Command(harness.Binary(t), "--version").Output()
+	if err != nil {
+		t.Fatalf("modproxy --version: %v", err)
+	}
+	want := "modproxy/" + strings.TrimPrefix(strings.TrimSpace(string(out)), "modproxy ")
+	reqs := e.up.Requests()
+	if len(reqs) == 0 {
+		t.Fatal("no upstream request recorded")
+	}
+	for _, r := range reqs {
+		if got := r.Header.Get("User-Agent"); got != want {
+			t.Errorf("%s %s: User-Agent %q, want %q", r.Method, r.Path, got, want)
+		}
 	}
 }
