@@ -212,3 +212,27 @@ func TestUpstreamRequestsCarryUserAgent(t *testing.T) {
 		}
 	}
 }
+
+// Credentials in an upstream URL never reach clients or logs.
+func TestUpstreamCredentialsAreRedacted(t *testing.T) {
+	f := harness.Fixture(t)
+	up := harness.Upstream(t, f.Tree)
+	up.Handle(`\.info$`, upstream.Rule{Fault: upstream.Status, Status: 500, Body: []byte("boom")})
+	withCreds := strings.Replace(up.URL, "http://", "http://alice:s3cret@", 1)
+	p := harness.Start(t, harness.Options{Upstream: withCreds})
+	m := f.Module(t, "example.com/hello", "v1.0.0")
+	r := p.Get(m.URLPath("info"))
+	if r.Status != 502 {
+		t.Fatalf("want 502, got %s", r)
+	}
+	if bytes.Contains(r.Body, []byte("s3cret")) || !bytes.Contains(r.Body, []byte("***@")) {
+		t.Errorf("error body must name the upstream without its password: %q", r.Body)
+	}
+	if n := up.Count("/" + m.TreePath("info")); n != 1 {
+		t.Errorf("upstream asked %d times, want 1", n)
+	}
+	p.Stop()
+	if strings.Contains(p.Stderr.String()+p.Stdout.String(), "s3cret") {
+		t.Errorf("the password appears in modproxy's log")
+	}
+}

@@ -58,6 +58,18 @@ upstream::UpstreamChain BuildChain(const config::Config& config) {
   return upstream::UpstreamChain(std::move(links));
 }
 
+// The chain as the startup log shows it: upstream names (credentials
+// redacted) with the separators the user wrote.
+std::string DescribeChain(const upstream::UpstreamChain& chain) {
+  std::string text;
+  for (const upstream::UpstreamChain::Link& link : chain.links()) {
+    text += link.upstream->name();
+    text += link.entry.fall_back_on_error ? "|" : ",";
+  }
+  if (!text.empty()) text.pop_back();
+  return text;
+}
+
 int Serve(const config::Config& config) {
   SetUpLogging(config.log_level);
   upstream::GlobalInit();
@@ -108,7 +120,7 @@ int Serve(const config::Config& config) {
   const std::string host = bound->address().is_v6() ? "[" + bound->address().to_string() + "]"
                                                     : bound->address().to_string();
   spdlog::info("modproxy {} listening on {}:{} (cache {}, upstream {}, {} event loops)", kVersion,
-               host, bound->port(), config.cache_dir, config.upstream_text, server_options.threads);
+               host, bound->port(), config.cache_dir, DescribeChain(chain), server_options.threads);
   server.Run();
   workers.join();
   spdlog::info("stopped");

@@ -110,18 +110,32 @@ int OnProgress(void* user, curl_off_t /*dltotal*/, curl_off_t dlnow, curl_off_t 
   return 0;
 }
 
+// The URL with any "user:password@" replaced by "***@": names that reach logs
+// and clients' error messages must not carry upstream credentials.
+std::string RedactUserinfo(const std::string& url) {
+  std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  std::size_t host_start = scheme_end + 3;
+  std::size_t at = url.find('@', host_start);
+  if (at == std::string::npos || at > url.find('/', host_start)) return url;
+  return url.substr(0, host_start) + "***" + url.substr(at);
+}
+
 class CurlUpstream final : public Upstream {
  public:
   explicit CurlUpstream(std::string base_url)
       : base_url_(std::move(base_url)),
+        display_url_(RedactUserinfo(base_url_)),
         https_(base_url_.rfind("https://", 0) == 0),
         user_agent_(std::string("modproxy/") + kVersion) {}
 
-  const std::string& name() const override { return base_url_; }
+  const std::string& name() const override { return display_url_; }
 
   Result<void> Fetch(std::string_view path, const FetchOptions& options,
                      const ChunkSink& sink) override {
-    const std::string url = base_url_ + "/" + EscapeUrlPath(path);
+    const std::string escaped_path = EscapeUrlPath(path);
+    const std::string url = base_url_ + "/" + escaped_path;
+    const std::string shown = display_url_ + "/" + escaped_path;  // for messages
     Transfer t;
     t.handle = ThreadEasyHandle();
     t.sink = &sink;
@@ -156,19 +170,19 @@ class CurlUpstream final : public Upstream {
     if (t.abort_error) return *t.abort_error;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t.status);
     if (code == CURLE_OPERATION_TIMEDOUT || t.stalled) {
-      return MakeError(ErrorCode::kTimeout, "upstream " + url + " timed out");
+      return MakeError(ErrorCode::kTimeout, "upstream " + shown + " timed out");
     }
     if (code == CURLE_FILESIZE_EXCEEDED) {
-      return MakeError(ErrorCode::kUpstreamInvalid, "upstream " + url + " response larger than " +
+      return MakeError(ErrorCode::kUpstreamInvalid, "upstream " + shown + " response larger than " +
                                                         std::to_string(options.max_bytes) +
                                                         " bytes");
     }
     if (code != CURLE_OK) {
       return MakeError(ErrorCode::kUnavailable,
-                       "upstream " + url + ": " +
+                       "upstream " + shown + ": " +
                            (curl_error[0] ? std::string(curl_error) : curl_easy_strerror(code)));
     }
-    return StatusToResult(url, t);
+    return StatusToResult(shown, t);
   }
 
  private:
@@ -183,6 +197,7 @@ class CurlUpstream final : public Upstream {
   }
 
   std::string base_url_;
+  std::string display_url_;
   bool https_;
   std::string user_agent_;
 };
