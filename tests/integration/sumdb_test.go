@@ -112,3 +112,31 @@ func TestSumdbLatestRefreshAndStale(t *testing.T) {
 		t.Errorf("latest with the upstream gone: want the stale copy, got %s", r)
 	}
 }
+
+// Several databases in one --sumdb: each is supported and reaches its own
+// source (the upstream proxy, or its URL); names not listed stay 404.
+func TestSeveralSumdbs(t *testing.T) {
+	f := harness.Fixture(t)
+	db := f.Manifest.Sumdb
+	up := harness.Upstream(t, f.Tree)
+	second := harness.Upstream(t, f.Tree+"/sumdb/"+db.Name) // a copy of the same log at its root
+	p := harness.Start(t, harness.Options{Upstream: up.URL,
+		Sumdb: db.VKey + ", sum.second.example " + second.URL})
+	for _, name := range []string{db.Name, "sum.second.example"} {
+		p.Get("/sumdb/"+name+"/supported").ExpectStatus(t, 200)
+	}
+	if r := p.Get("/sumdb/sum.third.example/supported"); r.Status != 404 {
+		t.Errorf("unlisted database: want 404, got %s", r)
+	}
+	rel := "lookup/example.com/hello@v1.0.0"
+	want := f.Read(t, "sumdb/"+db.Name+"/"+rel)
+	p.Get("/sumdb/"+db.Name+"/"+rel).ExpectBody(t, want)
+	p.Get("/sumdb/sum.second.example/"+rel).ExpectBody(t, want)
+	if up.Count("/sumdb/"+db.Name+"/"+rel) != 1 || second.Count("/"+rel) != 1 {
+		t.Errorf("want one request each: upstream proxy %d, second database %d",
+			up.Count("/sumdb/"+db.Name+"/"+rel), second.Count("/"+rel))
+	}
+	if harness.ReadCache(p.CacheDir, "sumdb/sum.second.example/"+rel) == nil {
+		t.Errorf("second database's lookup not cached under its own name")
+	}
+}

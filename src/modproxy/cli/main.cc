@@ -96,8 +96,7 @@ int Serve(const config::Config& config) {
   cache::ModuleService modules(**storage, fetcher, workers, metrics, negative_cache,
                                {config.list_ttl});
   sumdb::SumdbServiceOptions sumdb_options;
-  if (!config.sumdb.off) sumdb_options.name = config.sumdb.name;
-  sumdb_options.url = config.sumdb.url;
+  for (const config::SumdbSetting& db : config.sumdbs) sumdb_options.databases[db.name] = db.url;
   sumdb_options.latest_ttl = config.list_ttl;
   sumdb::SumdbService sumdb(**storage, fetcher, workers, metrics, negative_cache, sumdb_options);
 

@@ -61,9 +61,9 @@ Result<void> Apply(const std::string& key, const std::string& value, Config& con
     return {};
   }
   if (key == "sumdb") {
-    Result<SumdbSetting> sumdb = ParseSumdb(value);
-    if (!sumdb) return Invalid("invalid sumdb \"" + value + "\": " + sumdb.error().message);
-    config.sumdb = *sumdb;
+    Result<std::vector<SumdbSetting>> sumdbs = ParseSumdbList(value);
+    if (!sumdbs) return Invalid("invalid sumdb \"" + value + "\": " + sumdbs.error().message);
+    config.sumdbs = std::move(*sumdbs);
     return {};
   }
   if (key == "list_ttl") return duration(config.list_ttl);
@@ -140,7 +140,9 @@ const std::vector<SettingSpec>& Settings() {
       {"listen", "address to serve on (HOST:PORT; port 0 picks a free one)", "127.0.0.1:8080"},
       {"cache_dir", "cache directory, laid out as a GOPROXY file tree", "./modproxy-cache"},
       {"upstream", "upstream chain in GOPROXY syntax", "https://proxy.golang.org,direct"},
-      {"sumdb", "checksum database to proxy (GOSUMDB syntax: off, name, name+key, name+key URL)",
+      {"sumdb",
+       "checksum databases to proxy (GOSUMDB syntax: off, name, name+key, name+key URL; "
+       "several separated by commas)",
        "sum.golang.org"},
       {"list_ttl", "how long @v/list, @latest and sumdb latest are served before a refresh", "60s"},
       {"negative_ttl", "how long an upstream 404/410 is remembered", "30s"},
@@ -249,6 +251,32 @@ Result<std::uint64_t> ParseSize(std::string_view text) {
     return number * factor;
   }
   return Invalid("unknown size unit \"" + std::string(unit) + "\" (use B, KiB, MiB or GiB)");
+}
+
+Result<std::vector<SumdbSetting>> ParseSumdbList(std::string_view text) {
+  std::vector<SumdbSetting> list;
+  if (text == "off") return list;
+  std::set<std::string> names;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t comma = text.find(',', start);
+    std::string_view item =
+        text.substr(start, comma == std::string_view::npos ? comma : comma - start);
+    std::size_t first = item.find_first_not_of(" \t");
+    std::size_t last = item.find_last_not_of(" \t");
+    item = first == std::string_view::npos ? "" : item.substr(first, last - first + 1);
+    if (item.empty()) return Invalid("empty database entry");
+    if (item == "off") return Invalid("\"off\" cannot be combined with databases");
+    Result<SumdbSetting> setting = ParseSumdb(item);
+    if (!setting) return setting.error();
+    if (!names.insert(setting->name).second) {
+      return Invalid("database " + setting->name + " named twice");
+    }
+    list.push_back(std::move(*setting));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return list;
 }
 
 Result<SumdbSetting> ParseSumdb(std::string_view text) {

@@ -28,7 +28,8 @@ struct Config {
   std::string cache_dir = "./modproxy-cache";
   std::string upstream_text = "https://proxy.golang.org,direct";
   std::vector<protocol::UpstreamEntry> upstreams;
-  SumdbSetting sumdb;
+  // Checksum databases to proxy; empty for "off".
+  std::vector<SumdbSetting> sumdbs;
   std::chrono::milliseconds list_ttl{60000};
   std::chrono::milliseconds negative_ttl{30000};
   std::chrono::milliseconds upstream_timeout{30000};
@@ -69,5 +70,9 @@ Result<std::uint64_t> ParseSize(std::string_view text);
 
 // GOSUMDB syntax: "off", "name", "name+key", "name+key url".
 Result<SumdbSetting> ParseSumdb(std::string_view text);
+
+// One or more GOSUMDB values separated by ',' (a GOSUMDB value never holds
+// one), each database name at most once; "off" alone gives an empty list.
+Result<std::vector<SumdbSetting>> ParseSumdbList(std::string_view text);
 
 }  // namespace modproxy::config

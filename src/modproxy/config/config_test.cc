@@ -36,8 +36,8 @@ TEST(ConfigTest, DefaultsMatchTheDesign) {
   ASSERT_EQ(c->upstreams.size(), 2u);
   EXPECT_EQ(c->upstreams[0].url, "https://proxy.golang.org");
   EXPECT_EQ(c->upstreams[1].kind, protocol::UpstreamKind::kDirect);
-  EXPECT_EQ(c->sumdb.name, "sum.golang.org");
-  EXPECT_FALSE(c->sumdb.off);
+  ASSERT_EQ(c->sumdbs.size(), 1u);
+  EXPECT_EQ(c->sumdbs[0].name, "sum.golang.org");
 }
 
 TEST(ConfigTest, FlagBeatsEnvBeatsFileBeatsDefault) {
@@ -101,6 +101,9 @@ TEST(ConfigTest, InvalidValuesNameTheValue) {
            {"sumdb", "Bad_Name", "invalid sumdb"},
            {"sumdb", "sum.example.com+zz+key", "invalid sumdb"},
            {"sumdb", "sum.example.com ftp://x", "invalid sumdb"},
+           {"sumdb", "sum.golang.org,sum.golang.org", "named twice"},
+           {"sumdb", "sum.golang.org,off", "cannot be combined"},
+           {"sumdb", "sum.golang.org,,x.example", "empty database entry"},
        }) {
     Result<Config> c = LoadConfig({{bad.key, bad.value}}, FakeEnv({}));
     ASSERT_FALSE(c.has_value()) << bad.key << "=" << bad.value;
@@ -133,6 +136,18 @@ TEST(ConfigTest, ParsesSizes) {
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->max_zip_size, 1u << 20);
   EXPECT_EQ(LoadConfig({}, FakeEnv({}))->max_zip_size, 500u << 20);
+}
+
+TEST(ConfigTest, ParsesSeveralDatabases) {
+  Result<std::vector<SumdbSetting>> list = ParseSumdbList(
+      "sum.golang.org, sum.example.com+4a1b2c3d+AbCdEf0123456789 http://127.0.0.1:9/db");
+  ASSERT_TRUE(list.has_value()) << list.error().message;
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].name, "sum.golang.org");
+  EXPECT_EQ((*list)[0].url, "");
+  EXPECT_EQ((*list)[1].name, "sum.example.com");
+  EXPECT_EQ((*list)[1].url, "http://127.0.0.1:9/db");
+  EXPECT_TRUE(ParseSumdbList("off")->empty());
 }
 
 TEST(ConfigTest, ParsesGosumdbSyntax) {

@@ -38,18 +38,22 @@ SumdbService::SumdbService(storage::Storage& storage, cache::UpstreamFetcher& fe
       metrics_(metrics),
       negative_cache_(negative_cache),
       options_(std::move(options)) {
-  if (!options_.url.empty()) {
-    direct_ = upstream::MakeUpstream({protocol::UpstreamKind::kUrl, options_.url, false});
+  for (const auto& [name, url] : options_.databases) {
+    if (!url.empty()) {
+      direct_[name] = upstream::MakeUpstream({protocol::UpstreamKind::kUrl, url, false});
+    }
   }
 }
 
-upstream::Upstream* SumdbService::Source() const {
-  return direct_ ? direct_.get() : fetcher_.chain().FirstProxy();
+upstream::Upstream* SumdbService::Source(const std::string& name) const {
+  if (!options_.databases.count(name)) return nullptr;
+  auto it = direct_.find(name);
+  return it != direct_.end() ? it->second.get() : fetcher_.chain().FirstProxy();
 }
 
 boost::asio::awaitable<Result<cache::Answer>> SumdbService::Get(
     const protocol::SumdbRequest& request, bool allow_fetch) {
-  if (options_.name.empty() || request.name != options_.name || Source() == nullptr) {
+  if (Source(request.name) == nullptr) {
     co_return MakeError(ErrorCode::kNotFound,
                         "not found: checksum database " + request.name + " is not proxied here");
   }
@@ -96,12 +100,14 @@ boost::asio::awaitable<Result<cache::Answer>> SumdbService::Get(
 
 Result<SumdbService::Fetched> SumdbService::Fetch(const protocol::SumdbRequest& request,
                                                   const std::string& key) {
-  const std::string path = direct_ ? request.rest : key;
-  Result<std::string> body =
-      fetcher_.FetchSmall(*Source(), path, [&request](std::string_view b) -> Result<void> {
-        if (request.endpoint == SumdbEndpoint::kTile) return CheckTileSize(request.rest, b);
-        return {};
-      });
+  // A database URL is the database's root; a proxy serves it under /sumdb/<name>/.
+  const std::string path = direct_.count(request.name) ? request.rest : key;
+  Result<std::string> body = fetcher_.FetchSmall(*Source(request.name), path,
+                                                 [&request](std::string_view b) -> Result<void> {
+                                                   if (request.endpoint == SumdbEndpoint::kTile)
+                                                     return CheckTileSize(request.rest, b);
+                                                   return {};
+                                                 });
   if (!body) {
     const Error& error = body.error();
     if (error.code == ErrorCode::kNotFound || error.code == ErrorCode::kGone) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,12 +19,11 @@
 namespace modproxy::sumdb {
 
 struct SumdbServiceOptions {
-  // The database this proxy serves ("" when --sumdb off: every /sumdb/ request
-  // is then 404, and go clients talk to their database directly).
-  std::string name;
-  // Where to reach it: a URL from "--sumdb name+key URL", or empty to go
-  // through the first upstream proxy's /sumdb/<name>/, like the go client.
-  std::string url;
+  // The databases this proxy serves, by name, with where to reach each: a URL
+  // from "--sumdb name+key URL", or "" to go through the first upstream
+  // proxy's /sumdb/<name>/, like the go client. Empty (--sumdb off): every
+  // /sumdb/ request is 404, and go clients talk to their database directly.
+  std::map<std::string, std::string> databases;
   std::chrono::milliseconds latest_ttl{60000};
 };
 
@@ -48,7 +48,8 @@ class SumdbService {
   };
 
   Result<Fetched> Fetch(const protocol::SumdbRequest& request, const std::string& key);
-  upstream::Upstream* Source() const;
+  // Where requests for database `name` go; nullptr when not proxied here.
+  upstream::Upstream* Source(const std::string& name) const;
 
   storage::Storage& storage_;
   cache::UpstreamFetcher& fetcher_;
@@ -56,7 +57,8 @@ class SumdbService {
   metrics::ProxyMetrics& metrics_;
   cache::NegativeCache& negative_cache_;
   SumdbServiceOptions options_;
-  std::unique_ptr<upstream::Upstream> direct_;  // set when options_.url is
+  // Databases with their own URL.
+  std::map<std::string, std::unique_ptr<upstream::Upstream>> direct_;
   cache::Singleflight<Result<Fetched>> flights_;
 };
 
