@@ -140,3 +140,23 @@ func TestSeveralSumdbs(t *testing.T) {
 		t.Errorf("second database's lookup not cached under its own name")
 	}
 }
+
+// A hash tile whose size does not match its path (W hashes of 32 bytes) is a
+// broken answer: 502, nothing cached, and the real tile is served once the
+// database behaves.
+func TestSumdbTileOfTheWrongSizeIsRefused(t *testing.T) {
+	f := harness.Fixture(t)
+	up := harness.Upstream(t, f.Tree)
+	db := f.Manifest.Sumdb
+	p := harness.Start(t, harness.Options{Upstream: up.URL, Sumdb: db.VKey})
+	rel := fmt.Sprintf("tile/8/0/000.p/%d", db.TreeSize)
+	up.Handle(`/tile/`, upstream.Rule{Fault: upstream.Body, Body: []byte("short"), ContentType: "application/octet-stream"})
+	r := p.Get("/sumdb/" + db.Name + "/" + rel)
+	if r.Status != 502 {
+		t.Fatalf("want 502 for a 5-byte tile, got %s", r)
+	}
+	r.ExpectOneLineError(t)
+	harness.ExpectNoFile(t, p.CacheDir, "sumdb/"+db.Name+"/"+rel)
+	up.ClearRules()
+	p.Get("/sumdb/"+db.Name+"/"+rel).ExpectBody(t, f.Read(t, "sumdb/"+db.Name+"/"+rel))
+}

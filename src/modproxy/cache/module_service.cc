@@ -15,16 +15,6 @@ namespace {
 using protocol::ModuleEndpoint;
 using protocol::ModuleRequest;
 
-bool IsNotFound(const Error& error) {
-  return error.code == ErrorCode::kNotFound || error.code == ErrorCode::kGone;
-}
-
-// Lists, @latest and non-canonical .info queries may change upstream; the
-// rest is immutable once cached.
-bool ExpiresAfterTtl(const ModuleRequest& request) {
-  return request.endpoint == ModuleEndpoint::kList || request.endpoint == ModuleEndpoint::kLatest;
-}
-
 }  // namespace
 
 ModuleService::ModuleService(storage::Storage& storage, UpstreamFetcher& fetcher,
@@ -44,10 +34,11 @@ boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& r
   const bool cacheable = request.endpoint != ModuleEndpoint::kInfo || request.canonical;
   const std::string key = KeyFor(request);
 
-  if (cacheable && (!ExpiresAfterTtl(request) || !allow_fetch || IsFresh(key))) {
-    Result<Answer> hit = FromStorage(key, /*stale=*/false);
-    if (hit || hit.error().code != ErrorCode::kNotFound) {
-      if (hit) metrics_.cache_hits.With({endpoint}).Increment();
+  if (cacheable) {
+    Result<Answer> hit = FromStorage(key, /*cache_hit=*/true);
+    if (!hit && hit.error().code != ErrorCode::kNotFound) co_return hit;
+    if (hit && (protocol::IsImmutable(request) || !allow_fetch || IsFresh(*hit->reader))) {
+      metrics_.cache_hits.With({endpoint}).Increment();
       co_return hit;
     }
   }
@@ -77,12 +68,8 @@ boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& r
   Result<Fetched> fetched = co_await flights_.Do(key, workers_, work);
   if (!fetched) co_return fetched.error();
   if (fetched->stale) metrics_.stale_served.With({endpoint}).Increment();
-  if (!fetched->body) {
-    // Just stored by this fetch: the answer did not come from the cache.
-    Result<Answer> stored = FromStorage(key, fetched->stale);
-    if (stored) stored->cache_hit = fetched->stale;
-    co_return stored;
-  }
+  // A zip is read back from where this fetch just stored it: not a cache hit.
+  if (!fetched->body) co_return FromStorage(key, /*cache_hit=*/false);
   Answer answer;
   answer.stale = fetched->stale;
   answer.cache_hit = fetched->stale;
@@ -90,7 +77,7 @@ boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& r
   co_return answer;
 }
 
-Result<Answer> ModuleService::FromStorage(const std::string& key, bool stale) {
+Result<Answer> ModuleService::FromStorage(const std::string& key, bool cache_hit) {
   Result<std::unique_ptr<storage::BlobReader>> reader = storage_.OpenRead(key);
   if (!reader) {
     if (reader.error().code == ErrorCode::kNotFound) return reader.error();
@@ -98,15 +85,13 @@ Result<Answer> ModuleService::FromStorage(const std::string& key, bool stale) {
     return MakeError(ErrorCode::kStorage, "cache read failed: " + reader.error().message);
   }
   Answer answer;
-  answer.cache_hit = true;
-  answer.stale = stale;
+  answer.cache_hit = cache_hit;
   answer.reader = std::move(*reader);
   return answer;
 }
 
-bool ModuleService::IsFresh(const std::string& key) {
-  Result<storage::ObjectInfo> info = storage_.Stat(key);
-  return info && std::chrono::system_clock::now() - info->modified < options_.list_ttl;
+bool ModuleService::IsFresh(const storage::BlobReader& stored) const {
+  return std::chrono::system_clock::now() - stored.modified() < options_.list_ttl;
 }
 
 void ModuleService::StoreBestEffort(const std::string& key, std::string_view bytes) {

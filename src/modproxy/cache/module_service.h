@@ -51,7 +51,8 @@ class ModuleService {
     bool stale = false;
   };
 
-  Result<Answer> FromStorage(const std::string& key, bool stale);
+  // A reader on the stored object; kNotFound when absent, kStorage when unreadable.
+  Result<Answer> FromStorage(const std::string& key, bool cache_hit);
   Result<Fetched> FetchInfo(const protocol::ModuleRequest& request, const std::string& key);
   Result<Fetched> FetchMod(const protocol::ModuleRequest& request, const std::string& key);
   Result<Fetched> FetchZip(const protocol::ModuleRequest& request, const std::string& key);
@@ -63,7 +64,8 @@ class ModuleService {
   std::vector<std::string> CachedVersions(const protocol::ModuleRequest& request);
   // CachedVersions plus the last list served: what to answer when the upstream fails.
   std::vector<std::string> StaleVersions(const protocol::ModuleRequest& request);
-  bool IsFresh(const std::string& key);
+  // A list or @latest stored less than list_ttl ago.
+  bool IsFresh(const storage::BlobReader& stored) const;
 
   storage::Storage& storage_;
   UpstreamFetcher& fetcher_;

@@ -71,12 +71,6 @@ class Singleflight {
         std::move(initiation), boost::asio::use_awaitable);
   }
 
-  // Keys with work running now (for tests and metrics).
-  std::size_t InFlight() const {
-    std::lock_guard lock(mu_);
-    return flights_.size();
-  }
-
  private:
   class Flight {
    public:

@@ -9,7 +9,7 @@ namespace {
 
 const char* ResultLabel(const Result<void>& r) {
   if (r) return "ok";
-  if (r.error().code == ErrorCode::kNotFound || r.error().code == ErrorCode::kGone) {
+  if (IsNotFound(r.error())) {
     return "not_found";
   }
   return "error";

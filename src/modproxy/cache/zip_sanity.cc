@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "modproxy/protocol/zip_limits.h"
+
 namespace modproxy::cache {
 namespace {
 
@@ -42,7 +44,7 @@ Result<void> CheckZipStructure(const std::string& path, std::string_view module,
       return Invalid("unexpected file " + std::string(name) + " (want prefix " + prefix + ")");
     }
     total += (st.valid & ZIP_STAT_SIZE) ? st.size : 0;
-    if (total > kMaxZipBytes) return Invalid("uncompressed size over 500 MiB");
+    if (total > protocol::kMaxZipBytes) return Invalid("uncompressed size over 500 MiB");
   }
   return {};
 }

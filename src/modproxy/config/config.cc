@@ -56,7 +56,6 @@ Result<void> Apply(const std::string& key, const std::string& value, Config& con
   if (key == "upstream") {
     Result<std::vector<protocol::UpstreamEntry>> list = protocol::ParseGoproxyList(value);
     if (!list) return Invalid("invalid upstream \"" + value + "\": " + list.error().message);
-    config.upstream_text = value;
     config.upstreams = std::move(*list);
     return {};
   }
@@ -77,7 +76,7 @@ Result<void> Apply(const std::string& key, const std::string& value, Config& con
   }
   if (key == "max_zip_size") {
     Result<std::uint64_t> size = ParseSize(value);
-    if (!size || *size == 0 || *size > (std::uint64_t{500} << 20)) {
+    if (!size || *size == 0 || *size > protocol::kMaxZipBytes) {
       return Invalid("invalid max_zip_size \"" + value +
                      "\": want a size from 1 byte to 500MiB, e.g. 100MiB");
     }

@@ -10,6 +10,7 @@
 
 #include "modproxy/core/result.h"
 #include "modproxy/protocol/goproxy_list.h"
+#include "modproxy/protocol/zip_limits.h"
 
 // `modproxy serve` configuration: the flags, TOML keys and MODPROXY_* variables
 // of design.md, with precedence flag > env > config file > default.
@@ -26,15 +27,14 @@ struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
   std::string cache_dir = "./modproxy-cache";
-  std::string upstream_text = "https://proxy.golang.org,direct";
   std::vector<protocol::UpstreamEntry> upstreams;
   // Checksum databases to proxy; empty for "off".
   std::vector<SumdbSetting> sumdbs;
   std::chrono::milliseconds list_ttl{60000};
   std::chrono::milliseconds negative_ttl{30000};
   std::chrono::milliseconds upstream_timeout{30000};
-  std::uint64_t max_zip_size = std::uint64_t{500} << 20;  // the go command's own limit
-  int threads = 0;                                        // 0: one per core
+  std::uint64_t max_zip_size = protocol::kMaxZipBytes;  // the go command's own limit
+  int threads = 0;                                      // 0: one per core
   int fetch_workers = 16;
   std::string log_level = "info";
 };

@@ -72,4 +72,10 @@ inline Error MakeError(ErrorCode code, std::string message) {
   return Error{code, std::move(message)};
 }
 
+// "Does not exist" (404 or 410): the only failure after which the go command
+// tries its next ','-separated proxy, and the only one worth remembering.
+inline bool IsNotFound(const Error& error) {
+  return error.code == ErrorCode::kNotFound || error.code == ErrorCode::kGone;
+}
+
 }  // namespace modproxy

@@ -56,10 +56,13 @@ Response ErrorResponse(const Error& error, std::string endpoint) {
 
 Handler::Handler(cache::ModuleService& modules, sumdb::SumdbService& sumdb,
                  storage::Storage& storage, metrics::ProxyMetrics& metrics, HandlerOptions options)
-    : modules_(modules), sumdb_(sumdb), storage_(storage), metrics_(metrics), options_(options) {}
+    : modules_(modules),
+      sumdb_(sumdb),
+      storage_(storage),
+      metrics_(metrics),
+      short_cache_control_("public, max-age=" + std::to_string(options.list_max_age.count())) {}
 
 boost::asio::awaitable<Response> Handler::Handle(const RequestView& request) {
-  Result<protocol::ParsedRequest> parsed = protocol::ParseRequestTarget(request.target);
   if (request.method != "GET" && request.method != "HEAD") {
     Response response = ErrorResponse(
         MakeError(ErrorCode::kMethodNotAllowed, "method " + request.method + " not allowed"),
@@ -67,11 +70,8 @@ boost::asio::awaitable<Response> Handler::Handle(const RequestView& request) {
     response.extra_headers.emplace_back("Allow", "GET, HEAD");
     co_return response;
   }
-  if (!parsed) {
-    Response response = ErrorResponse(parsed.error(), "other");
-    response.cache_hit = false;
-    co_return response;
-  }
+  Result<protocol::ParsedRequest> parsed = protocol::ParseRequestTarget(request.target);
+  if (!parsed) co_return ErrorResponse(parsed.error(), "other");
   const bool allow_fetch = !request.disable_fetch;
   if (auto* module = std::get_if<protocol::ModuleRequest>(&*parsed)) {
     Response response = co_await HandleModule(*module, allow_fetch);
@@ -89,18 +89,12 @@ boost::asio::awaitable<Response> Handler::HandleModule(const protocol::ModuleReq
   const char* endpoint = protocol::EndpointName(request.endpoint);
   Result<cache::Answer> answer = co_await modules_.Get(request, allow_fetch);
   if (!answer) {
-    Response response = ErrorResponse(answer.error(), endpoint);
-    response.cache_hit = false;
-    co_return response;
+    co_return ErrorResponse(answer.error(), endpoint);
   }
   Response response;
   response.endpoint = endpoint;
   response.content_type = ContentTypeFor(request.endpoint);
-  const bool immutable = request.endpoint == ModuleEndpoint::kMod ||
-                         request.endpoint == ModuleEndpoint::kZip ||
-                         (request.endpoint == ModuleEndpoint::kInfo && request.canonical);
-  response.cache_control =
-      immutable ? kImmutable : "public, max-age=" + std::to_string(options_.list_max_age.count());
+  response.cache_control = protocol::IsImmutable(request) ? kImmutable : short_cache_control_;
   MoveBody(*answer, response);
   co_return response;
 }
@@ -109,18 +103,14 @@ boost::asio::awaitable<Response> Handler::HandleSumdb(const protocol::SumdbReque
                                                       bool allow_fetch) {
   Result<cache::Answer> answer = co_await sumdb_.Get(request, allow_fetch);
   if (!answer) {
-    Response response = ErrorResponse(answer.error(), "sumdb");
-    response.cache_hit = false;
-    co_return response;
+    co_return ErrorResponse(answer.error(), "sumdb");
   }
   Response response;
   response.endpoint = "sumdb";
   if (request.endpoint == protocol::SumdbEndpoint::kTile) {
     response.content_type = "application/octet-stream";
   }
-  response.cache_control = request.immutable
-                               ? kImmutable
-                               : "public, max-age=" + std::to_string(options_.list_max_age.count());
+  response.cache_control = request.immutable ? kImmutable : short_cache_control_;
   MoveBody(*answer, response);
   co_return response;
 }

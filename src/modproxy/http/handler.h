@@ -43,7 +43,8 @@ class Handler {
   sumdb::SumdbService& sumdb_;
   storage::Storage& storage_;
   metrics::ProxyMetrics& metrics_;
-  HandlerOptions options_;
+  // Cache-Control of answers that may change (lists, @latest, sumdb latest).
+  std::string short_cache_control_;
 };
 
 // A one-line text/plain error response (the go command prints the body).

@@ -123,8 +123,8 @@ Result<tcp::endpoint> Server::Listen() {
 }
 
 void Server::Run() {
-  asio::signal_set signals(*loops_[0], SIGINT, SIGTERM);
-  signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+  signals_ = std::make_unique<asio::signal_set>(*loops_[0], SIGINT, SIGTERM);
+  signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("received signal {}, shutting down", signal);
     Stop();
@@ -133,28 +133,13 @@ void Server::Run() {
 
   // The watchdog bounds the drain: after shutdown_grace the loops are stopped
   // even if a client is still downloading.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool finished = false;
-  std::thread watchdog([&] {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return finished || stopping_.load(); });
-    if (finished) return;
-    if (!cv.wait_for(lock, options_.shutdown_grace, [&] { return finished; })) {
+  std::thread watchdog([this] {
+    std::unique_lock lock(stop_mu_);
+    stop_cv_.wait(lock, [this] { return finished_ || stopping_.load(); });
+    if (!stop_cv_.wait_for(lock, options_.shutdown_grace, [this] { return finished_; })) {
       spdlog::warn("shutdown grace period over, closing remaining connections");
       for (auto& loop : loops_) loop->stop();
     }
-  });
-  stop_notify_ = [&] {
-    std::lock_guard lock(mu);
-    cv.notify_all();
-  };
-  asio::post(*loops_[0], [&signals, this] {
-    // Cancel the signal wait once stopping, so loop 0 can run out of work.
-    stop_hooks_.push_back([&signals] {
-      boost::system::error_code ignored;
-      signals.cancel(ignored);
-    });
   });
 
   std::vector<std::thread> threads;
@@ -164,22 +149,25 @@ void Server::Run() {
   loops_[0]->run();
   for (std::thread& t : threads) t.join();
   {
-    std::lock_guard lock(mu);
-    finished = true;
+    std::lock_guard lock(stop_mu_);
+    finished_ = true;
   }
-  cv.notify_all();
+  stop_cv_.notify_all();
   watchdog.join();
-  stop_notify_ = nullptr;
 }
 
 void Server::Stop() {
   std::call_once(stop_once_, [this] {
-    stopping_ = true;
-    if (stop_notify_) stop_notify_();
+    {
+      std::lock_guard lock(stop_mu_);
+      stopping_ = true;
+    }
+    stop_cv_.notify_all();
     asio::post(*loops_[0], [this] {
       boost::system::error_code ignored;
       if (acceptor_) acceptor_->close(ignored);
-      for (auto& hook : stop_hooks_) hook();
+      // Loop 0 must be able to run out of work.
+      if (signals_) signals_->cancel(ignored);
       for (auto& guard : guards_) guard.reset();
       sessions_.ForEach([](const std::shared_ptr<SessionRegistry::Entry>& entry) {
         asio::post(entry->executor, [entry] {

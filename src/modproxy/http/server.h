@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include "modproxy/core/result.h"
 #include "modproxy/http/handler.h"
@@ -59,10 +60,11 @@ class Server {
   SessionRegistry sessions_;
   std::atomic<bool> stopping_{false};
   std::once_flag stop_once_;
-  // Set by Run(): wakes its shutdown watchdog.
-  std::function<void()> stop_notify_;
-  // Run on loop 0 when stopping (cancels the signal wait).
-  std::vector<std::function<void()>> stop_hooks_;
+  std::unique_ptr<boost::asio::signal_set> signals_;  // created by Run(), on loop 0
+  // Wake Run()'s shutdown watchdog: stopping_ was set, or the loops finished.
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool finished_ = false;  // guarded by stop_mu_
 };
 
 }  // namespace modproxy::http

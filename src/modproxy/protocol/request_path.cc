@@ -83,19 +83,24 @@ std::string FormatTilePath(std::int64_t h, std::int64_t l, std::int64_t n, std::
   return path;
 }
 
+struct TileShape {
+  bool data = false;   // a data tile (level "data"), whose size is not fixed
+  std::int64_t width;  // hashes (or records) in the tile
+};
+
 // tlog.ParseTilePath accepts a path only if formatting the parsed tile gives
 // the same string back; doing the same rejects leading zeros, "x000" groups
 // and full-width ".p/" suffixes exactly as x/mod does.
-bool IsTilePath(std::string_view path) {
+std::optional<TileShape> ParseTilePath(std::string_view path) {
   std::vector<std::string_view> f = Split(path, '/');
-  if (f.size() < 4 || f[0] != "tile") return false;
+  if (f.size() < 4 || f[0] != "tile") return std::nullopt;
   const std::optional<std::int64_t> h = ParseDigits(f[1]);
   const std::optional<std::int64_t> l = f[2] == "data" ? -1 : ParseDigits(f[2]);
-  if (!h || !l || *h < 1 || *h > 30) return false;
+  if (!h || !l || *h < 1 || *h > 30) return std::nullopt;
   std::int64_t w = std::int64_t{1} << *h;
   if (f[f.size() - 2].ends_with(".p")) {
     const std::optional<std::int64_t> partial = ParseDigits(f.back());
-    if (!partial || *partial <= 0 || *partial >= w) return false;
+    if (!partial || *partial <= 0 || *partial >= w) return std::nullopt;
     w = *partial;
     f[f.size() - 2].remove_suffix(2);
     f.pop_back();
@@ -105,11 +110,12 @@ bool IsTilePath(std::string_view path) {
     std::string_view group = f[i];
     if (group.starts_with('x')) group.remove_prefix(1);
     const std::optional<std::int64_t> value = ParseDigits(group);
-    if (!value || *value >= 1000) return false;
-    if (n > (std::numeric_limits<std::int64_t>::max() - *value) / 1000) return false;
+    if (!value || *value >= 1000) return std::nullopt;
+    if (n > (std::numeric_limits<std::int64_t>::max() - *value) / 1000) return std::nullopt;
     n = n * 1000 + *value;
   }
-  return FormatTilePath(*h, *l, n, w) == path;
+  if (FormatTilePath(*h, *l, n, w) != path) return std::nullopt;
+  return TileShape{*l < 0, w};
 }
 
 // The x/mod sumdb server's modVerRE: "<no @>@v<N>.<N>.<N>" then "-<no @>"
@@ -172,8 +178,10 @@ Result<ParsedRequest> ParseSumdb(std::string_view path, std::string_view below) 
     if (Result<std::string> m = UnescapePath(mod_ver.substr(0, at)); !m) return m.error();
     if (Result<std::string> v = UnescapeVersion(mod_ver.substr(at + 1)); !v) return v.error();
   }
-  if (request.endpoint == SumdbEndpoint::kTile && !IsTilePath(rest)) {
-    return Invalid("invalid tile path " + Quote(rest));
+  if (request.endpoint == SumdbEndpoint::kTile) {
+    std::optional<TileShape> tile = ParseTilePath(rest);
+    if (!tile) return Invalid("invalid tile path " + Quote(rest));
+    if (!tile->data) request.hash_tile_bytes = static_cast<std::uint64_t>(tile->width) * 32;
   }
   // A lookup answer and a tile (even a partial one) never change; the tree
   // head and the "supported" probe do.
@@ -293,6 +301,11 @@ Result<ParsedRequest> ParseRequestTarget(std::string_view target) {
   constexpr std::string_view kSumdb = "/sumdb/";
   if (path.starts_with(kSumdb)) return ParseSumdb(path, path.substr(kSumdb.size()));
   return ParseModule(path);
+}
+
+bool IsImmutable(const ModuleRequest& request) {
+  return request.endpoint == ModuleEndpoint::kMod || request.endpoint == ModuleEndpoint::kZip ||
+         (request.endpoint == ModuleEndpoint::kInfo && request.canonical);
 }
 
 const char* EndpointName(ModuleEndpoint endpoint) {

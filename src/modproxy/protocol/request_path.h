@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -28,6 +29,10 @@ struct ModuleRequest {
   bool canonical = false;
 };
 
+// .mod, .zip and canonical .info never change once served (§1.2); lists,
+// @latest and other .info queries may.
+bool IsImmutable(const ModuleRequest& request);
+
 enum class SumdbEndpoint { kSupported, kLatest, kLookup, kTile };
 
 struct SumdbRequest {
@@ -40,6 +45,9 @@ struct SumdbRequest {
   // True for resources that never change once served: every tile (a partial
   // tile of width W is fixed forever) and lookup records.
   bool immutable = false;
+  // For a hash tile: the exact size of its body, W (or 2^H) hashes of 32
+  // bytes. 0 for data tiles and everything else.
+  std::uint64_t hash_tile_bytes = 0;
 };
 
 enum class OpsEndpoint { kHealthz, kReadyz, kMetrics };

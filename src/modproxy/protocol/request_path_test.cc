@@ -258,6 +258,19 @@ TEST(ParseRequestTargetTest, ParsesTilePathsAsImmutable) {
   }
 }
 
+TEST(ParseRequestTargetTest, GivesTheExactSizeOfHashTiles) {
+  const std::pair<const char*, std::uint64_t> cases[] = {
+      {"tile/8/0/000", 256 * 32}, {"tile/8/1/x001/234.p/5", 5 * 32},
+      {"tile/1/0/000.p/1", 32},   {"tile/8/data/017.p/100", 0},
+      {"tile/8/data/000", 0},
+  };
+  for (const auto& [rest, bytes] : cases) {
+    SumdbRequest tile = ParseAs<SumdbRequest>(std::string("/sumdb/sum.golang.org/") + rest);
+    EXPECT_EQ(tile.hash_tile_bytes, bytes) << rest;
+  }
+  EXPECT_EQ(ParseAs<SumdbRequest>("/sumdb/sum.golang.org/latest").hash_tile_bytes, 0u);
+}
+
 TEST(ParseRequestTargetTest, RejectsTilePathsThatDoNotRoundTrip) {
   for (const char* rest : {"tile/0/0/000",       "tile/31/0/000",
                            "tile/08/0/000",      "tile/8/00/000",

@@ -17,8 +17,10 @@ struct Object {
 
 class MemoryReader final : public BlobReader {
  public:
-  explicit MemoryReader(std::string bytes) : bytes_(std::move(bytes)) {}
+  MemoryReader(std::string bytes, std::chrono::system_clock::time_point modified)
+      : bytes_(std::move(bytes)), modified_(modified) {}
   std::uint64_t size() const override { return bytes_.size(); }
+  std::chrono::system_clock::time_point modified() const override { return modified_; }
   Result<std::size_t> Read(char* buffer, std::size_t n) override {
     std::size_t count = std::min(n, bytes_.size() - offset_);
     bytes_.copy(buffer, count, offset_);
@@ -28,6 +30,7 @@ class MemoryReader final : public BlobReader {
 
  private:
   std::string bytes_;
+  std::chrono::system_clock::time_point modified_;
   std::size_t offset_ = 0;
 };
 
@@ -75,9 +78,11 @@ class MemoryStorage final : public Storage {
   }
 
   Result<std::unique_ptr<BlobReader>> OpenRead(std::string_view key) override {
-    Result<std::string> bytes = Get(key);
-    if (!bytes) return bytes.error();
-    return std::unique_ptr<BlobReader>(std::make_unique<MemoryReader>(std::move(*bytes)));
+    std::lock_guard lock(mu_);
+    auto it = objects_.find(std::string(key));
+    if (it == objects_.end()) return NotFound(key);
+    return std::unique_ptr<BlobReader>(
+        std::make_unique<MemoryReader>(it->second.bytes, it->second.modified));
   }
 
   Result<void> Put(std::string_view key, std::string_view bytes) override {

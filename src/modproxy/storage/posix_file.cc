@@ -12,10 +12,11 @@ namespace {
 
 class FileReader final : public BlobReader {
  public:
-  FileReader(UniqueFd fd, std::uint64_t size, std::string path)
-      : fd_(std::move(fd)), size_(size), path_(std::move(path)) {}
+  FileReader(UniqueFd fd, ObjectInfo info, std::string path)
+      : fd_(std::move(fd)), info_(info), path_(std::move(path)) {}
 
-  std::uint64_t size() const override { return size_; }
+  std::uint64_t size() const override { return info_.size; }
+  std::chrono::system_clock::time_point modified() const override { return info_.modified; }
 
   Result<std::size_t> Read(char* buffer, std::size_t n) override {
     for (;;) {
@@ -27,7 +28,7 @@ class FileReader final : public BlobReader {
 
  private:
   UniqueFd fd_;
-  std::uint64_t size_;
+  ObjectInfo info_;
   std::string path_;
 };
 
@@ -78,7 +79,7 @@ Result<std::unique_ptr<BlobReader>> OpenFileReader(const std::string& path) {
   if (::fstat(fd.get(), &st) != 0) return ErrnoError("stat", path);
   if (!S_ISREG(st.st_mode)) return MakeError(ErrorCode::kNotFound, "not a file: " + path);
   return std::unique_ptr<BlobReader>(
-      std::make_unique<FileReader>(std::move(fd), InfoFromStat(st).size, path));
+      std::make_unique<FileReader>(std::move(fd), InfoFromStat(st), path));
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {

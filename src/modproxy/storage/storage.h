@@ -27,6 +27,8 @@ class BlobReader {
  public:
   virtual ~BlobReader() = default;
   virtual std::uint64_t size() const = 0;
+  // When the object was stored (its TTL counts from here).
+  virtual std::chrono::system_clock::time_point modified() const = 0;
   // Reads up to `n` bytes; 0 at the end. kStorage on an I/O error.
   virtual Result<std::size_t> Read(char* buffer, std::size_t n) = 0;
 };

@@ -107,6 +107,18 @@ TEST_P(StorageContractTest, PutReplacesAtomically) {
   EXPECT_EQ(*storage_->Get("m.com/x/@v/list"), "v1.0.0\nv1.1.0\n");
 }
 
+TEST_P(StorageContractTest, ReaderTellsWhenTheObjectWasStored) {
+  const auto before = std::chrono::system_clock::now();
+  ASSERT_TRUE(storage_->Put("m.com/x/@v/list", "v1.0.0\n"));
+  const auto after = std::chrono::system_clock::now();
+  Result<std::unique_ptr<BlobReader>> reader = storage_->OpenRead("m.com/x/@v/list");
+  ASSERT_TRUE(reader.has_value());
+  EXPECT_EQ((*reader)->modified(), storage_->Stat("m.com/x/@v/list")->modified);
+  // File systems stamp with a coarse clock: allow it to lag a little.
+  EXPECT_GE((*reader)->modified(), before - std::chrono::seconds(1));
+  EXPECT_LE((*reader)->modified(), after);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StorageContractTest, testing::Values("memory", "disk"));
 
 TEST(DiskStorageTest, LaysOutAGoproxyTreeWithBookkeepingInDotDir) {

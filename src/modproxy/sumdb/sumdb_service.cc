@@ -9,22 +9,13 @@ namespace {
 
 using protocol::SumdbEndpoint;
 
-// A hash tile "tile/H/L/N[.p/W]" holds exactly W (or 2^H) hashes of 32 bytes;
-// anything else is a truncated or foreign answer and must not be cached.
-Result<void> CheckTileSize(const std::string& rest, std::string_view body) {
-  if (rest.find("/data/") != std::string::npos) return {};
-  unsigned height = 0;
-  if (std::sscanf(rest.c_str(), "tile/%u/", &height) != 1 || height == 0 || height > 30) return {};
-  std::uint64_t width = std::uint64_t{1} << height;
-  if (std::size_t p = rest.find(".p/"); p != std::string::npos) {
-    width = std::strtoull(rest.c_str() + p + 3, nullptr, 10);
-  }
-  if (body.size() != width * 32) {
-    return MakeError(ErrorCode::kUpstreamInvalid, "checksum database tile " + rest + " has " +
-                                                      std::to_string(body.size()) +
-                                                      " bytes, want " + std::to_string(width * 32));
-  }
-  return {};
+// A hash tile of any other size than its path says is a truncated or foreign
+// answer and must not be cached.
+Result<void> CheckTileSize(const protocol::SumdbRequest& request, std::string_view body) {
+  if (request.hash_tile_bytes == 0 || body.size() == request.hash_tile_bytes) return {};
+  return MakeError(ErrorCode::kUpstreamInvalid, "checksum database tile " + request.rest + " has " +
+                                                    std::to_string(body.size()) + " bytes, want " +
+                                                    std::to_string(request.hash_tile_bytes));
 }
 
 }  // namespace
@@ -64,20 +55,14 @@ boost::asio::awaitable<Result<cache::Answer>> SumdbService::Get(
     co_return answer;
   }
   const std::string key = cache::KeyFor(request);
-  bool fresh = request.immutable;
-  if (!fresh) {
-    Result<storage::ObjectInfo> info = storage_.Stat(key);
-    fresh = info && std::chrono::system_clock::now() - info->modified < options_.latest_ttl;
-  }
-  if (fresh || !allow_fetch) {
-    Result<std::unique_ptr<storage::BlobReader>> reader = storage_.OpenRead(key);
-    if (reader) {
-      metrics_.cache_hits.With({"sumdb"}).Increment();
-      cache::Answer answer;
-      answer.cache_hit = true;
-      answer.reader = std::move(*reader);
-      co_return answer;
-    }
+  Result<std::unique_ptr<storage::BlobReader>> reader = storage_.OpenRead(key);
+  if (reader && (request.immutable || !allow_fetch ||
+                 std::chrono::system_clock::now() - (*reader)->modified() < options_.latest_ttl)) {
+    metrics_.cache_hits.With({"sumdb"}).Increment();
+    cache::Answer answer;
+    answer.cache_hit = true;
+    answer.reader = std::move(*reader);
+    co_return answer;
   }
   if (!allow_fetch) {
     co_return MakeError(ErrorCode::kNotFound, "not found: " + request.rest +
@@ -102,15 +87,12 @@ Result<SumdbService::Fetched> SumdbService::Fetch(const protocol::SumdbRequest& 
                                                   const std::string& key) {
   // A database URL is the database's root; a proxy serves it under /sumdb/<name>/.
   const std::string path = direct_.count(request.name) ? request.rest : key;
-  Result<std::string> body = fetcher_.FetchSmall(*Source(request.name), path,
-                                                 [&request](std::string_view b) -> Result<void> {
-                                                   if (request.endpoint == SumdbEndpoint::kTile)
-                                                     return CheckTileSize(request.rest, b);
-                                                   return {};
-                                                 });
+  Result<std::string> body =
+      fetcher_.FetchSmall(*Source(request.name), path,
+                          [&request](std::string_view b) { return CheckTileSize(request, b); });
   if (!body) {
     const Error& error = body.error();
-    if (error.code == ErrorCode::kNotFound || error.code == ErrorCode::kGone) {
+    if (IsNotFound(error)) {
       negative_cache_.Remember(key, error);
       return error;
     }

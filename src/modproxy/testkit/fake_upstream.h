@@ -25,11 +25,6 @@ class FakeUpstream final : public upstream::Upstream {
     std::lock_guard lock(mu_);
     errors_.insert_or_assign(path, std::move(error));
   }
-  void Remove(const std::string& path) {
-    std::lock_guard lock(mu_);
-    answers_.erase(path);
-    errors_.erase(path);
-  }
   void Hold() {
     std::lock_guard lock(mu_);
     held_ = true;

@@ -3,13 +3,6 @@
 #include <optional>
 
 namespace modproxy::upstream {
-namespace {
-
-bool IsNotFound(const Error& error) {
-  return error.code == ErrorCode::kNotFound || error.code == ErrorCode::kGone;
-}
-
-}  // namespace
 
 UpstreamChain::UpstreamChain(std::vector<Link> links) : links_(std::move(links)) {}
 
