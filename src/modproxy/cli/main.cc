@@ -17,6 +17,7 @@
 #include "modproxy/cache/module_service.h"
 #include "modproxy/cache/negative_cache.h"
 #include "modproxy/cache/upstream_fetcher.h"
+#include "modproxy/cli/subcommand.h"
 #include "modproxy/config/config.h"
 #include "modproxy/core/version.h"
 #include "modproxy/http/handler.h"
@@ -139,6 +140,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("modproxy ") + kVersion);
   app.require_subcommand(1);
   CLI::App* serve = app.add_subcommand("serve", "serve the GOPROXY protocol from a cache");
+  cli::RunSubcommand run_bench = cli::AddBenchCommand(app);
+  cli::RunSubcommand run_probe = cli::AddProbeCommand(app);
 
   std::map<std::string, std::string> values;
   std::string config_file;
@@ -161,6 +164,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "modproxy: %s (see modproxy --help)\n", e.what());
     return kExitUsage;
   }
+  if (app.got_subcommand("bench")) return run_bench();
+  if (app.got_subcommand("probe")) return run_probe();
   if (serve->get_option("--config")->count() > 0) values["config"] = config_file;
   for (const config::SettingSpec& spec : config::Settings()) {
     if (serve->get_option(config::FlagName(spec.key))->count() > 0) {

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace modproxy::cli {
+
+// A subcommand registers its flags on the parser and returns what runs it
+// once the command line has been parsed (the process exit code).
+using RunSubcommand = std::function<int()>;
+
+RunSubcommand AddBenchCommand(CLI::App& app);
+RunSubcommand AddProbeCommand(CLI::App& app);
+
+}  // namespace modproxy::cli
