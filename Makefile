@@ -15,7 +15,7 @@ BUILD_PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libcurl4-ope
   libzip-dev libgtest-dev libgmock-dev ca-certificates
 # Extra packages the tests use: the real go command and real module sources for fixtures.
 TEST_PACKAGES := golang-go git clang-format golang-golang-x-mod-dev \
-  golang-github-pkg-errors-dev golang-github-google-uuid-dev
+  golang-github-pkg-errors-dev golang-github-google-uuid-dev nginx
 
 .PHONY: all deps test-deps build build-asan build-tsan serve test test-unit format format-check clean
 
@@ -68,3 +68,30 @@ format-check: test-deps
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(TSAN_BUILD_DIR)
+
+# make bench: modproxy vs nginx on this machine (README "Performance: make
+# bench"). Not part of make test. BENCH_ARGS go to the driver, e.g.
+# make bench BENCH_ARGS='-rounds 5 -duration 20s'.
+BENCH_BUILD_DIR ?= build-release
+BENCH_ARGS ?=
+# Google Benchmark for micro_bench; nginx (the baseline) and wrk (the cross-check).
+BENCH_PACKAGES := libbenchmark-dev nginx wrk
+BENCH_GO_ENV := GOFLAGS=-mod=mod GOPROXY=off GOSUMDB=off GO111MODULE=on GOTOOLCHAIN=local \
+  GOENV=off GOCACHE=$(CURDIR)/$(BENCH_BUILD_DIR)/go/cache GOPATH=$(CURDIR)/$(BENCH_BUILD_DIR)/go/path
+
+.PHONY: bench bench-deps
+
+bench-deps: test-deps
+	@scripts/install-packages.sh $(BENCH_PACKAGES)
+
+# -Wno-restrict: g++ 12 at -O3 reports a false -Wrestrict inside libstdc++'s
+# char_traits for std::string appends (GCC PR 105329).
+bench: bench-deps
+	cmake -S . -B $(BENCH_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DMODPROXY_WERROR=ON \
+	  -DMODPROXY_BENCHMARKS=ON -DCMAKE_CXX_FLAGS=-Wno-restrict
+	ninja -C $(BENCH_BUILD_DIR) modproxy micro_bench
+	mkdir -p $(BENCH_BUILD_DIR)/perf
+	./$(BENCH_BUILD_DIR)/micro_bench --benchmark_min_time=0.2 \
+	  --benchmark_out=$(BENCH_BUILD_DIR)/perf/micro_bench.json --benchmark_out_format=json
+	cd tests && $(BENCH_GO_ENV) go run ./perf -modproxy ../$(BENCH_BUILD_DIR)/modproxy \
+	  -work ../$(BENCH_BUILD_DIR)/perf $(BENCH_ARGS)

@@ -1,0 +1,142 @@
+// Command perf compares modproxy with nginx on the targets of the speed
+// issue (cached hits, zip downloads, idle connections, misses, start-up) and
+// prints one table. `make bench` runs it; the perf_smoke ctest runs it with
+// -smoke so that it keeps working.
+//
+//	cd tests && go run ./perf -modproxy ../build-release/modproxy -work ../build-release/perf
+//
+// Servers run on core 1 (nginx with one worker, modproxy with one event
+// loop), the load generator (`modproxy bench`, and wrk once) on core 0. The
+// exit code is 0 when every row was measured, whether or not its goal was met.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config holds the command line.
+type config struct {
+	modproxy   string
+	work       string
+	nginx      string
+	wrk        string
+	rounds     int
+	duration   time.Duration
+	smoke      bool
+	skip       map[string]bool
+	listTTL    string
+	serverCPU  string
+	clientCPU  string
+	concurrent int
+	idle       int
+	missPaths  int
+	nofile     uint64 // RLIMIT_NOFILE the children inherit
+}
+
+func parseFlags() *config {
+	c := &config{}
+	flag.StringVar(&c.modproxy, "modproxy", "../build-release/modproxy", "the modproxy binary (server and load generator)")
+	flag.StringVar(&c.work, "work", "../build-release/perf", "work directory: data sets, configs, logs, results")
+	flag.StringVar(&c.nginx, "nginx", "/usr/sbin/nginx", "the nginx binary")
+	flag.StringVar(&c.wrk, "wrk", "wrk", "the wrk binary for the cross-check row (skipped when missing)")
+	flag.IntVar(&c.rounds, "rounds", 3, "rounds per measurement (medians are reported)")
+	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each load-generator run")
+	flag.BoolVar(&c.smoke, "smoke", false, "tiny data set, 1 round, 1s runs: checks that everything still runs")
+	skip := flag.String("skip", "", "comma-separated steps to skip: hits,rss,idle,miss,startup,wrk")
+	flag.StringVar(&c.listTTL, "list-ttl", "8760h", "modproxy --list-ttl, so @v/list stays a cache hit")
+	flag.StringVar(&c.serverCPU, "server-cpu", "1", "taskset CPU list of the servers")
+	flag.StringVar(&c.clientCPU, "client-cpu", "0", "taskset CPU list of the load generator")
+	flag.IntVar(&c.concurrent, "concurrency", 100, "connections of the hit measurements")
+	flag.IntVar(&c.idle, "idle", 10000, "idle keep-alive connections of the idle step")
+	flag.IntVar(&c.missPaths, "miss-paths", 200, "uncached .info paths per TTFB run")
+	flag.Parse()
+	c.skip = splitSet(*skip)
+	if c.smoke {
+		c.rounds = 1
+		c.duration = time.Second
+		c.idle = 1000
+		c.missPaths = 20
+	}
+	return c
+}
+
+func main() {
+	os.Exit(run(parseFlags()))
+}
+
+func run(c *config) (code int) {
+	var err error
+	if c.work, err = filepath.Abs(c.work); err == nil {
+		c.modproxy, err = filepath.Abs(c.modproxy)
+	}
+	if err == nil {
+		err = os.MkdirAll(c.work, 0o755)
+	}
+	if err != nil {
+		progress("perf: %v", err)
+		return 1
+	}
+	if _, err := os.Stat(c.modproxy); err != nil {
+		progress("perf: modproxy binary: %v", err)
+		return 1
+	}
+	c.nofile = raiseFileLimit()
+	if runtime.NumCPU() < 2 {
+		progress("perf: fewer than 2 CPUs: servers and load generator are not pinned")
+		c.serverCPU, c.clientCPU = "", ""
+	}
+
+	// Children die with us: on Ctrl-C or SIGTERM, and on a panic.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-signals
+		progress("perf: %v: stopping servers", s)
+		stopAllChildren()
+		os.Exit(130)
+	}()
+	defer func() {
+		stopAllChildren()
+		if r := recover(); r != nil {
+			panic(r)
+		}
+	}()
+
+	start := time.Now()
+	b := newBench(c)
+	b.runAll()
+	b.report.Elapsed = time.Since(start)
+	if err := b.report.write(c.work, os.Stdout); err != nil {
+		progress("perf: %v", err)
+		return 1
+	}
+	if len(b.report.Failures) > 0 {
+		progress("perf: %d step(s) could not be measured", len(b.report.Failures))
+		return 1
+	}
+	return 0
+}
+
+// progress prints one line on stderr.
+func progress(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]interface{}{time.Now().Format("15:04:05")}, args...)...)
+}
+
+// splitSet turns "a,b" into {a, b}.
+func splitSet(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out[f] = true
+		}
+	}
+	return out
+}
