@@ -29,7 +29,7 @@ TEST(PhasesTest, NoTlsPhaseOnPlainHttp) {
   Phases p = PhasesOf(testing::LoopbackTimes());
   EXPECT_FALSE(p.tls);
   EXPECT_DOUBLE_EQ(*p.connect, 0.2);
-  EXPECT_DOUBLE_EQ(*p.wait, 0.65);
+  EXPECT_DOUBLE_EQ(*p.wait, 0.6);
 }
 
 TEST(PhasesTest, PhasesNotReachedAreAbsent) {
