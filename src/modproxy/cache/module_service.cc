@@ -25,7 +25,8 @@ ModuleService::ModuleService(storage::Storage& storage, UpstreamFetcher& fetcher
       workers_(workers),
       metrics_(metrics),
       negative_cache_(negative_cache),
-      options_(options) {}
+      options_(options),
+      hot_(options.hot_set_bytes) {}
 
 boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& request,
                                                           bool allow_fetch) {
@@ -35,11 +36,21 @@ boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& r
   const std::string key = KeyFor(request);
 
   if (cacheable) {
+    const bool immutable = protocol::IsImmutable(request);
+    if (std::optional<HotSet::Entry> hot = hot_.Find(key);
+        hot && (immutable || TrustHot(*hot, allow_fetch))) {
+      metrics_.cache_hits.With({endpoint}).Increment();
+      Answer answer;
+      answer.cache_hit = true;
+      answer.body = std::move(hot->body);
+      co_return answer;
+    }
     Result<Answer> hit = FromStorage(key, /*cache_hit=*/true);
     if (!hit && hit.error().code != ErrorCode::kNotFound) co_return hit;
-    if (hit && (protocol::IsImmutable(request) || !allow_fetch || IsFresh(*hit->reader))) {
+    if (hit &&
+        (immutable || !allow_fetch || options_.upstream_off || IsFresh(hit->reader->modified()))) {
       metrics_.cache_hits.With({endpoint}).Increment();
-      co_return hit;
+      co_return Promote(key, std::move(*hit), request.endpoint);
     }
   }
   if (!allow_fetch) {
@@ -90,12 +101,43 @@ Result<Answer> ModuleService::FromStorage(const std::string& key, bool cache_hit
   return answer;
 }
 
-bool ModuleService::IsFresh(const storage::BlobReader& stored) const {
-  return std::chrono::system_clock::now() - stored.modified() < options_.list_ttl;
+bool ModuleService::IsFresh(std::chrono::system_clock::time_point modified) const {
+  return std::chrono::system_clock::now() - modified < options_.list_ttl;
+}
+
+bool ModuleService::TrustHot(const HotSet::Entry& entry, bool allow_fetch) const {
+  if (std::chrono::steady_clock::now() - entry.loaded >= options_.list_ttl) return false;
+  return !allow_fetch || options_.upstream_off || IsFresh(entry.modified);
+}
+
+Result<Answer> ModuleService::Promote(const std::string& key, Answer stored,
+                                      protocol::ModuleEndpoint endpoint) {
+  storage::BlobReader& reader = *stored.reader;
+  if (endpoint == ModuleEndpoint::kZip || reader.size() > HotSet::kMaxEntryBytes) return stored;
+  std::string body(reader.size(), '\0');
+  std::size_t filled = 0;
+  while (filled < body.size()) {
+    Result<std::size_t> n = reader.Read(body.data() + filled, body.size() - filled);
+    if (!n || *n == 0) {
+      const std::string why = n ? "file shrank while read" : n.error().message;
+      spdlog::error("cache read {} failed: {}", key, why);
+      return MakeError(ErrorCode::kStorage, "cache read failed: " + why);
+    }
+    filled += *n;
+  }
+  HotSet::Entry entry{std::make_shared<const std::string>(std::move(body)), reader.modified(),
+                      std::chrono::steady_clock::now()};
+  hot_.Insert(key, entry);
+  Answer answer;
+  answer.cache_hit = stored.cache_hit;
+  answer.body = std::move(entry.body);
+  return answer;
 }
 
 void ModuleService::StoreBestEffort(const std::string& key, std::string_view bytes) {
-  if (Result<void> r = storage_.Put(key, bytes); !r) {
+  Result<void> r = storage_.Put(key, bytes);
+  hot_.Erase(key);  // lists and @latest change: the next hit reads the new one
+  if (!r) {
     metrics_.cache_write_failures.With({}).Increment();
     spdlog::error("cache write {} failed, serving without caching: {}", key, r.error().message);
   }

@@ -9,6 +9,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "modproxy/cache/answer.h"
+#include "modproxy/cache/hot_set.h"
 #include "modproxy/cache/negative_cache.h"
 #include "modproxy/cache/singleflight.h"
 #include "modproxy/cache/upstream_fetcher.h"
@@ -23,6 +24,11 @@ struct ModuleServiceOptions {
   // How long @v/list and @latest are served from the cache before the
   // upstream is asked again.
   std::chrono::milliseconds list_ttl{60000};
+  // No upstream can ever answer (the chain is "off"): the cache is the whole
+  // truth, so cached lists and @latest are served as they are, never refreshed.
+  bool upstream_off = false;
+  // Memory for small cached files kept hot (HotSet); 0 turns it off.
+  std::size_t hot_set_bytes = 64 * 1024 * 1024;
 };
 
 // The GOPROXY endpoints over the cache: storage first; a miss goes to the
@@ -65,7 +71,14 @@ class ModuleService {
   // CachedVersions plus the last list served: what to answer when the upstream fails.
   std::vector<std::string> StaleVersions(const protocol::ModuleRequest& request);
   // A list or @latest stored less than list_ttl ago.
-  bool IsFresh(const storage::BlobReader& stored) const;
+  bool IsFresh(std::chrono::system_clock::time_point modified) const;
+  // Whether a hot copy of a list or @latest may answer: it was read from
+  // storage less than list_ttl ago (so changes on disk are seen), and the
+  // stored object itself may be served.
+  bool TrustHot(const HotSet::Entry& entry, bool allow_fetch) const;
+  // A stored hit becomes an in-memory answer and enters the hot set when it
+  // is a small file; zips and large files keep their reader.
+  Result<Answer> Promote(const std::string& key, Answer stored, protocol::ModuleEndpoint endpoint);
 
   storage::Storage& storage_;
   UpstreamFetcher& fetcher_;
@@ -74,6 +87,7 @@ class ModuleService {
   NegativeCache& negative_cache_;
   ModuleServiceOptions options_;
   Singleflight<Result<Fetched>> flights_;
+  HotSet hot_;
 };
 
 }  // namespace modproxy::cache

@@ -1,10 +1,14 @@
 // modproxy: parse the command line, build the object graph, run. Nothing else.
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <thread>
@@ -71,9 +75,24 @@ std::string DescribeChain(const upstream::UpstreamChain& chain) {
   return text;
 }
 
+// Every connection is a file descriptor: take all the kernel allows us
+// (the soft limit is often 1024, far below 10,000 idle keep-alive clients).
+void RaiseOpenFileLimit() {
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot raise the open-file limit: {}", std::strerror(errno));
+  }
+}
+
 int Serve(const config::Config& config) {
   SetUpLogging(config.log_level);
   upstream::GlobalInit();
+  // sendfile(2) has no MSG_NOSIGNAL: a client hanging up in the middle of a
+  // zip must cost an EPIPE, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  RaiseOpenFileLimit();
 
   Result<std::unique_ptr<storage::Storage>> storage = storage::NewDiskStorage({config.cache_dir});
   if (!storage) {
@@ -94,8 +113,14 @@ int Serve(const config::Config& config) {
   cache::NegativeCache negative_cache(config.negative_ttl,
                                       [] { return std::chrono::steady_clock::now(); });
 
+  cache::ModuleServiceOptions module_options;
+  module_options.list_ttl = config.list_ttl;
+  module_options.upstream_off = std::all_of(
+      config.upstreams.begin(), config.upstreams.end(),
+      [](const protocol::UpstreamEntry& e) { return e.kind == protocol::UpstreamKind::kOff; });
+  module_options.hot_set_bytes = static_cast<std::size_t>(config.memory_cache_size);
   cache::ModuleService modules(**storage, fetcher, workers, metrics, negative_cache,
-                               {config.list_ttl});
+                               module_options);
   sumdb::SumdbServiceOptions sumdb_options;
   for (const config::SumdbSetting& db : config.sumdbs) sumdb_options.databases[db.name] = db.url;
   sumdb_options.latest_ttl = config.list_ttl;

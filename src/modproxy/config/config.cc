@@ -83,6 +83,15 @@ Result<void> Apply(const std::string& key, const std::string& value, Config& con
     config.max_zip_size = *size;
     return {};
   }
+  if (key == "memory_cache_size") {
+    Result<std::uint64_t> size = ParseSize(value);
+    if (!size || *size > (std::uint64_t{64} << 30)) {
+      return Invalid("invalid memory_cache_size \"" + value +
+                     "\": want a size up to 64GiB, e.g. 256MiB, or 0 to turn it off");
+    }
+    config.memory_cache_size = *size;
+    return {};
+  }
   if (key == "threads" || key == "fetch_workers") {
     Result<int> n = ParsePositiveInt(key, value, 1024);
     if (!n) return n.error();
@@ -147,6 +156,8 @@ const std::vector<SettingSpec>& Settings() {
       {"negative_ttl", "how long an upstream 404/410 is remembered", "30s"},
       {"upstream_timeout", "upstream connect and stall timeout (total for small files)", "30s"},
       {"max_zip_size", "largest module zip fetched from an upstream (at most 500MiB)", "500MiB"},
+      {"memory_cache_size",
+       "memory for small cached files (.info, .mod, lists) kept hot; 0 turns it off", "64MiB"},
       {"threads", "event-loop threads (0: one per core)", "0"},
       {"fetch_workers", "threads running upstream fetches", "16"},
       {"log_level", "debug, info, warn or error", "info"},

@@ -34,6 +34,7 @@ struct Config {
   std::chrono::milliseconds negative_ttl{30000};
   std::chrono::milliseconds upstream_timeout{30000};
   std::uint64_t max_zip_size = protocol::kMaxZipBytes;  // the go command's own limit
+  std::uint64_t memory_cache_size = 64ull << 20;        // hot small files; 0: off
   int threads = 0;                                      // 0: one per core
   int fetch_workers = 16;
   std::string log_level = "info";

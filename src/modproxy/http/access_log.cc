@@ -1,45 +1,161 @@
 #include "modproxy/http/access_log.h"
 
-#include <cstdio>
+#include <unistd.h>
+
+#include <cerrno>
 #include <ctime>
 #include <mutex>
 
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace modproxy::http {
 namespace {
 
-std::string NowRfc3339() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
+constexpr std::size_t kFlushBytes = 64 * 1024;
+
+// Length of the UTF-8 sequence starting at s[i], or 0 when it is not one
+// (overlong forms, surrogates and code points above U+10FFFF included).
+std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  std::size_t length = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    length = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    length = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + length > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < length; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return length;
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t length = Utf8SequenceLength(s, i);
+      if (length == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(s.substr(i, length));
+        i += length;
+      }
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+    ++i;
+  }
+  out.push_back('"');
+}
+
+void WriteAll(std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(STDOUT_FILENO, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // stdout closed or full disk: access logging is best effort
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+struct ThreadBuffer {
+  std::string text;
+  bool flush_posted = false;
+};
+
+ThreadBuffer& Buffer() {
+  thread_local ThreadBuffer buffer;
+  return buffer;
+}
+
+std::mutex& StdoutMutex() {
+  static std::mutex mu;
+  return mu;
 }
 
 }  // namespace
 
-void WriteAccessLog(const AccessRecord& record) {
-  nlohmann::json line = {
-      {"time", NowRfc3339()},
-      {"remote", record.remote},
-      {"method", record.method},
-      {"path", record.path},
-      {"status", record.status},
-      {"bytes", record.bytes},
-      {"duration_ms", std::chrono::duration<double, std::milli>(record.duration).count()},
-      {"cache_hit", record.cache_hit},
-  };
-  // Request targets are attacker-chosen bytes: replace invalid UTF-8 rather than throw.
-  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  static std::mutex mu;
-  std::lock_guard lock(mu);
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+void AppendAccessLine(std::string& out, const AccessRecord& record, std::string_view time) {
+  out += "{\"time\":";
+  AppendJsonString(out, time);
+  out += ",\"remote\":";
+  AppendJsonString(out, record.remote);
+  out += ",\"method\":";
+  AppendJsonString(out, record.method);
+  out += ",\"path\":";
+  AppendJsonString(out, record.path);
+  fmt::format_to(std::back_inserter(out),
+                 ",\"status\":{},\"bytes\":{},\"duration_ms\":{},\"cache_hit\":{}}}\n",
+                 record.status, record.bytes,
+                 std::chrono::duration<double, std::milli>(record.duration).count(),
+                 record.cache_hit);
+}
+
+std::string_view AccessLogTime() {
+  thread_local std::time_t cached_second = -1;
+  thread_local char text[32];
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t second = std::chrono::system_clock::to_time_t(now);
+  if (second != cached_second) {
+    std::tm utc{};
+    gmtime_r(&second, &utc);
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    cached_second = second;
+  }
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  // "YYYY-MM-DDTHH:MM:SS" is 19 characters; the milliseconds follow.
+  fmt::format_to(text + 19, ".{:03}Z", millis);
+  return std::string_view(text, 24);
+}
+
+void WriteAccessLog(const AccessRecord& record, boost::asio::io_context& loop) {
+  ThreadBuffer& buffer = Buffer();
+  AppendAccessLine(buffer.text, record, AccessLogTime());
+  if (buffer.text.size() >= kFlushBytes) {
+    FlushAccessLog();
+    return;
+  }
+  if (!buffer.flush_posted) {
+    buffer.flush_posted = true;
+    // Runs after the handlers already queued on this loop: one write per batch.
+    boost::asio::post(loop, [] {
+      Buffer().flush_posted = false;
+      FlushAccessLog();
+    });
+  }
+}
+
+void FlushAccessLog() {
+  ThreadBuffer& buffer = Buffer();
+  if (buffer.text.empty()) return;
+  {
+    std::lock_guard lock(StdoutMutex());
+    WriteAll(buffer.text);
+  }
+  buffer.text.clear();
 }
 
 }  // namespace modproxy::http

@@ -15,6 +15,7 @@
 
 #include "modproxy/core/version.h"
 #include "modproxy/http/access_log.h"
+#include "modproxy/http/write_response.h"
 
 namespace modproxy::http {
 namespace {
@@ -25,55 +26,6 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kChunkBytes = 256 * 1024;
-constexpr auto kWriteTimeout = std::chrono::seconds(60);
-
-// Writes head and body. Returns false when the connection must be dropped
-// (a write failed, or a stored body could not be read to the end: the client
-// then sees a short body, never a silently truncated "complete" one).
-asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, unsigned version, bool head_only,
-                                    bool keep_alive, Response& r, std::uint64_t& sent) {
-  bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(r.status), version};
-  res.set(bhttp::field::server, std::string("modproxy/") + kVersion);
-  res.set(bhttp::field::content_type, r.content_type);
-  if (!r.cache_control.empty()) res.set(bhttp::field::cache_control, r.cache_control);
-  if (r.cache_hit) res.set("X-Go-Proxy-Cache-Hit", *r.cache_hit ? "true" : "false");
-  for (const auto& [name, value] : r.extra_headers) res.set(name, value);
-  res.content_length(r.body_size());
-  res.keep_alive(keep_alive);
-
-  bhttp::response_serializer<bhttp::empty_body> serializer{res};
-  stream.expires_after(kWriteTimeout);
-  auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, kTuple);
-  if (ec) co_return false;
-  if (head_only) co_return true;
-  if (r.body) {
-    stream.expires_after(kWriteTimeout);
-    auto [wec, written] = co_await asio::async_write(stream, asio::buffer(*r.body), kTuple);
-    sent = written;
-    co_return !wec;
-  }
-  if (!r.reader) co_return true;
-  std::vector<char> buffer(std::min<std::uint64_t>(kChunkBytes, r.reader->size() + 1));
-  std::uint64_t remaining = r.reader->size();
-  while (remaining > 0) {
-    Result<std::size_t> got = r.reader->Read(buffer.data(), buffer.size());
-    if (!got || *got == 0) {
-      spdlog::error("reading cached body failed after {} bytes: {}", sent,
-                    got ? "unexpected end of file" : got.error().message);
-      co_return false;
-    }
-    std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(*got, remaining));
-    stream.expires_after(kWriteTimeout);
-    auto [wec, written] =
-        co_await asio::async_write(stream, asio::buffer(buffer.data(), count), kTuple);
-    sent += written;
-    if (wec) co_return false;
-    remaining -= count;
-  }
-  co_return true;
-}
-
 // Errors get a log line of their own (the access log has no reason): 5xx as
 // errors, client mistakes as warnings, not-found (hot and normal, §1.11) as debug.
 void LogOutcome(const AccessRecord& record, const Response& response) {
@@ -144,9 +96,13 @@ void Server::Run() {
 
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < loops_.size(); ++i) {
-    threads.emplace_back([loop = loops_[i].get()] { loop->run(); });
+    threads.emplace_back([loop = loops_[i].get()] {
+      loop->run();
+      FlushAccessLog();
+    });
   }
   loops_[0]->run();
+  FlushAccessLog();
   for (std::thread& t : threads) t.join();
   {
     std::lock_guard lock(stop_mu_);
@@ -193,7 +149,7 @@ asio::awaitable<void> Server::AcceptLoop() {
       co_await pause.async_wait(kTuple);
       continue;
     }
-    asio::co_spawn(loop, Session(std::move(socket)), [](std::exception_ptr e) {
+    asio::co_spawn(loop, Session(loop, std::move(socket)), [](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -206,7 +162,7 @@ asio::awaitable<void> Server::AcceptLoop() {
   }
 }
 
-asio::awaitable<void> Server::Session(tcp::socket socket) {
+asio::awaitable<void> Server::Session(asio::io_context& loop, tcp::socket socket) {
   boost::system::error_code ec;
   const tcp::endpoint peer = socket.remote_endpoint(ec);
   const std::string remote =
@@ -215,6 +171,7 @@ asio::awaitable<void> Server::Session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   std::shared_ptr<SessionRegistry::Entry> entry = sessions_.Add(stream.get_executor(), &stream);
   beast::flat_buffer buffer;
+  std::string head;  // response head, reused for every response on this connection
 
   while (!stopping_) {
     entry->idle = true;
@@ -238,7 +195,7 @@ asio::awaitable<void> Server::Session(tcp::socket socket) {
                                               : "malformed HTTP request: " + read_ec.message()),
                           "other");
         std::uint64_t sent = 0;
-        co_await WriteResponse(stream, 11, false, false, response, sent);
+        co_await WriteResponse(stream, head, 11, false, false, response, sent);
         metrics_.http_requests.With({"other", "400"}).Increment();
         metrics_.request_errors.With({"bad_request"}).Increment();
         spdlog::warn("{}: {}", remote, response.body->substr(0, response.body->size() - 1));
@@ -257,7 +214,7 @@ asio::awaitable<void> Server::Session(tcp::socket socket) {
     Response response = co_await handler_.Handle(view);
     const bool keep_alive = req.keep_alive() && !stopping_;
     std::uint64_t sent = 0;
-    const bool written = co_await WriteResponse(stream, req.version(), view.method == "HEAD",
+    const bool written = co_await WriteResponse(stream, head, req.version(), view.method == "HEAD",
                                                 keep_alive, response, sent);
 
     AccessRecord record{remote,
@@ -267,7 +224,7 @@ asio::awaitable<void> Server::Session(tcp::socket socket) {
                         sent,
                         std::chrono::steady_clock::now() - start,
                         response.cache_hit.value_or(false)};
-    WriteAccessLog(record);
+    WriteAccessLog(record, loop);
     LogOutcome(record, response);
     metrics_.http_requests.With({response.endpoint, std::to_string(response.status)}).Increment();
     metrics_.http_duration.With({response.endpoint}).Observe(record.duration.count());

@@ -49,7 +49,8 @@ class Server {
 
  private:
   boost::asio::awaitable<void> AcceptLoop();
-  boost::asio::awaitable<void> Session(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> Session(boost::asio::io_context& loop,
+                                       boost::asio::ip::tcp::socket socket);
 
   ServerOptions options_;
   Handler& handler_;

@@ -1,12 +1,15 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 // Prometheus metrics: families of counters, gauges and histograms with fixed
@@ -45,8 +48,19 @@ class Histogram {
  private:
   const std::vector<double>& bounds_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;  // one per bound, then +Inf
-  mutable std::mutex sum_mu_;
-  double sum_ = 0;  // guarded by sum_mu_
+  std::atomic<double> sum_{0};
+};
+
+// Orders label-value lists of any string type, so that a series can be found
+// from string_views without building a std::vector<std::string> per lookup.
+struct LabelLess {
+  using is_transparent = void;
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return std::lexicographical_compare(
+        a.begin(), a.end(), b.begin(), b.end(),
+        [](std::string_view x, std::string_view y) { return x < y; });
+  }
 };
 
 // One metric name with its label names; series are created on first use.
@@ -63,10 +77,12 @@ class Family {
         label_names_(std::move(label_names)),
         make_(std::move(make)) {}
 
-  Series& With(const LabelValues& values) {
+  Series& With(std::initializer_list<std::string_view> values) {
     std::lock_guard lock(mu_);
     auto it = series_.find(values);
-    if (it == series_.end()) it = series_.emplace(values, make_()).first;
+    if (it == series_.end()) {
+      it = series_.emplace(LabelValues(values.begin(), values.end()), make_()).first;
+    }
     return *it->second;
   }
 
@@ -86,7 +102,7 @@ class Family {
   std::vector<std::string> label_names_;
   Factory make_;
   mutable std::mutex mu_;
-  std::map<LabelValues, std::unique_ptr<Series>> series_;  // guarded by mu_
+  std::map<LabelValues, std::unique_ptr<Series>, LabelLess> series_;  // guarded by mu_
 };
 
 class HistogramFamily final : public Family<Histogram> {

@@ -26,6 +26,8 @@ class FileReader final : public BlobReader {
     }
   }
 
+  int file_descriptor() const override { return fd_.get(); }
+
  private:
   UniqueFd fd_;
   ObjectInfo info_;

@@ -31,6 +31,10 @@ class BlobReader {
   virtual std::chrono::system_clock::time_point modified() const = 0;
   // Reads up to `n` bytes; 0 at the end. kStorage on an I/O error.
   virtual Result<std::size_t> Read(char* buffer, std::size_t n) = 0;
+  // An open file holding exactly the object, for zero-copy sending
+  // (sendfile); -1 when the object is not a local file. Valid while the
+  // reader lives; callers that use it do not call Read.
+  virtual int file_descriptor() const { return -1; }
 };
 
 // Writer of one object that becomes visible only on Commit(). Destroying it

@@ -1,0 +1,161 @@
+#include "modproxy/http/write_response.h"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <memory>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "modproxy/http/response_head.h"
+
+namespace modproxy::http {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kChunkBytes = 256 * 1024;
+constexpr std::size_t kSendfileBytes = 1024 * 1024;  // per call: other connections get a turn
+constexpr auto kWriteTimeout = std::chrono::seconds(60);
+
+// Waits until the socket can take more bytes, for at most kWriteTimeout
+// (a client that stops reading must not hold the connection forever).
+asio::awaitable<bool> WaitWritable(tcp::socket& socket) {
+  // The timer's handler may run after this frame is gone (cancel() cannot
+  // recall a handler already queued): it only touches shared state.
+  struct State {
+    tcp::socket* socket;
+    bool done = false;
+    bool timed_out = false;
+  };
+  auto state = std::make_shared<State>(State{&socket});
+  asio::steady_timer timer(socket.get_executor(), kWriteTimeout);
+  timer.async_wait([state](const boost::system::error_code& ec) {
+    if (ec || state->done) return;
+    state->timed_out = true;
+    boost::system::error_code ignored;
+    state->socket->cancel(ignored);
+  });
+  auto [ec] = co_await socket.async_wait(tcp::socket::wait_write, kTuple);
+  state->done = true;
+  timer.cancel();
+  co_return !ec && !state->timed_out;
+}
+
+// Writes all of `bytes` without blocking the loop; the first attempt goes
+// straight to the kernel, with MSG_MORE when a file follows so that the
+// head and the start of the file share packets.
+asio::awaitable<bool> SendAll(tcp::socket& socket, std::string_view bytes, bool more) {
+  const int flags = MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0);
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(socket.native_handle(), bytes.data(), bytes.size(), flags);
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!co_await WaitWritable(socket)) co_return false;
+      continue;
+    }
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> SendFile(tcp::socket& socket, int file, std::uint64_t size,
+                               std::uint64_t& sent) {
+  off_t offset = 0;
+  while (sent < size) {
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(size - sent, kSendfileBytes));
+    const ssize_t n = ::sendfile(socket.native_handle(), file, &offset, want);
+    if (n > 0) {
+      sent += static_cast<std::uint64_t>(n);
+      continue;
+    }
+    if (n == 0) {
+      spdlog::error("sending cached file failed after {} of {} bytes: file ended early", sent,
+                    size);
+      co_return false;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if (!co_await WaitWritable(socket)) co_return false;
+      continue;
+    }
+    // A reset by the peer is routine; anything else is worth a line.
+    if (errno != EPIPE && errno != ECONNRESET) {
+      spdlog::error("sendfile failed after {} of {} bytes: {}", sent, size, std::strerror(errno));
+    }
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> SendReader(boost::beast::tcp_stream& stream, storage::BlobReader& reader,
+                                 std::uint64_t& sent) {
+  std::vector<char> buffer(std::min<std::uint64_t>(kChunkBytes, reader.size() + 1));
+  std::uint64_t remaining = reader.size();
+  while (remaining > 0) {
+    Result<std::size_t> got = reader.Read(buffer.data(), buffer.size());
+    if (!got || *got == 0) {
+      spdlog::error("reading cached body failed after {} bytes: {}", sent,
+                    got ? "unexpected end of file" : got.error().message);
+      co_return false;
+    }
+    const std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(*got, remaining));
+    stream.expires_after(kWriteTimeout);
+    auto [ec, written] =
+        co_await asio::async_write(stream, asio::buffer(buffer.data(), count), kTuple);
+    sent += written;
+    if (ec) co_return false;
+    remaining -= count;
+  }
+  co_return true;
+}
+
+}  // namespace
+
+asio::awaitable<bool> WriteResponse(boost::beast::tcp_stream& stream, std::string& head,
+                                    unsigned version, bool head_only, bool keep_alive,
+                                    Response& response, std::uint64_t& sent) {
+  head.clear();
+  AppendResponseHead(head, response, version, keep_alive, HttpDate());
+  if (head_only || (!response.body && !response.reader)) {
+    stream.expires_after(kWriteTimeout);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
+    co_return !ec;
+  }
+  if (response.body) {
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
+                                                    asio::buffer(*response.body)};
+    stream.expires_after(kWriteTimeout);
+    auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
+    sent = n > head.size() ? n - head.size() : 0;
+    co_return !ec;
+  }
+  storage::BlobReader& reader = *response.reader;
+  const int file = reader.file_descriptor();
+  if (file >= 0) {
+    tcp::socket& socket = stream.socket();
+    if (!co_await SendAll(socket, head, reader.size() > 0)) co_return false;
+    co_return co_await SendFile(socket, file, reader.size(), sent);
+  }
+  stream.expires_after(kWriteTimeout);
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
+  if (ec) co_return false;
+  co_return co_await SendReader(stream, reader, sent);
+}
+
+}  // namespace modproxy::http
