@@ -79,6 +79,7 @@ func (b *bench) loadDatasets() error {
 		GenSeconds:      b.hits.GenTime.Seconds(),
 		StartupGenSec:   b.startup.GenTime.Seconds(),
 	}
+	b.report.Startup.Versions = len(b.startup.Infos)
 	for _, d := range []*dataset{b.hits, b.startup} {
 		if d.GenTime > 0 {
 			progress("dataset: generated %s in %.1fs", d.Dir, d.GenTime.Seconds())

@@ -28,6 +28,8 @@ type benchResult struct {
 	Concurrency      int              `json:"concurrency"`
 	IdleConnections  int              `json:"idle_connections"`
 	IdleOpenAtEnd    int              `json:"idle_open_at_end"`
+	IdleEstablished  int              `json:"idle_established"`
+	Unanswered       int64            `json:"unanswered"` // --once: paths never answered
 	DurationS        float64          `json:"duration_s"`
 	Requests         int64            `json:"requests"`
 	Status           map[string]int64 `json:"status"`
@@ -40,9 +42,10 @@ type benchResult struct {
 	ClientCPUPercent float64          `json:"client_cpu_percent"`
 }
 
-// failures counts responses that were not 200 plus transport errors.
+// failures counts responses that were not 200, transport errors and (with
+// --once) paths left unanswered.
 func (r *benchResult) failures() int64 {
-	var n int64
+	n := r.Unanswered
 	for code, count := range r.Status {
 		if code != "200" {
 			n += count

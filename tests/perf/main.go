@@ -51,7 +51,7 @@ func parseFlags() *config {
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each load-generator run")
 	flag.BoolVar(&c.smoke, "smoke", false, "tiny data set, 1 round, 1s runs: checks that everything still runs")
 	skip := flag.String("skip", "", "comma-separated steps to skip: hits,rss,idle,miss,startup,wrk")
-	flag.StringVar(&c.listTTL, "list-ttl", "8760h", "modproxy --list-ttl, so @v/list stays a cache hit")
+	flag.StringVar(&c.listTTL, "list-ttl", "", "modproxy --list-ttl (default: not passed; with --upstream off lists are never refreshed)")
 	flag.StringVar(&c.serverCPU, "server-cpu", "1", "taskset CPU list of the servers")
 	flag.StringVar(&c.clientCPU, "client-cpu", "0", "taskset CPU list of the load generator")
 	flag.IntVar(&c.concurrent, "concurrency", 100, "connections of the hit measurements")

@@ -8,7 +8,6 @@ import "time"
 // listening shows it here.
 func (b *bench) measureStartup() error {
 	r := &b.report.Startup
-	r.Versions = len(b.startup.Infos)
 	path := b.startup.Infos[len(b.startup.Infos)-1]
 	for i := 0; i < 3; i++ {
 		for _, kind := range kindOrder(i) {

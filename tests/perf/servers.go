@@ -76,9 +76,12 @@ func startModproxy(c *config, o modproxyOptions) (*server, error) {
 		defer stderr.Close()
 		s := &server{kind: "modproxy", addr: "127.0.0.1:" + strconv.Itoa(port)}
 		s.started = time.Now()
-		s.proc, err = startChild(o.name, c.serverCPU, nil, stderr, c.modproxy, "serve",
-			"--listen", s.addr, "--cache-dir", o.cacheDir, "--upstream", o.upstream,
-			"--threads", "1", "--sumdb", "off", "--list-ttl", c.listTTL)
+		args := []string{c.modproxy, "serve", "--listen", s.addr, "--cache-dir", o.cacheDir,
+			"--upstream", o.upstream, "--threads", "1", "--sumdb", "off"}
+		if c.listTTL != "" {
+			args = append(args, "--list-ttl", c.listTTL)
+		}
+		s.proc, err = startChild(o.name, c.serverCPU, nil, stderr, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -156,9 +156,9 @@ func (r *report) markdown() string {
 	}
 	fmt.Fprintf(&b, "-%s medians of %d round(s), %gs per run, %d connections, HTTP/1.1 keep-alive; "+
 		"ratio = modproxy / nginx. Servers on CPU %s (nginx: 1 worker, sendfile, open_file_cache, "+
-		"access_log off; modproxy: --threads 1, JSON access log on to /dev/null, --list-ttl %s), "+
+		"access_log off; modproxy: --upstream off --threads 1%s, JSON access log on to /dev/null), "+
 		"load generator (`modproxy bench`) on CPU %s.\n", mode, s.Rounds, s.DurationS, s.Concurrency,
-		s.ServerCPU, s.ListTTL, s.ClientCPU)
+		s.ServerCPU, listTTLText(s.ListTTL), s.ClientCPU)
 	fmt.Fprintf(&b, "- Machine: %d CPUs, %s, kernel %s; RLIMIT_NOFILE %d.\n", m.CPUs, m.CPU, m.Kernel, s.NoFile)
 	fmt.Fprintf(&b, "- Data set: %d versions (%d small-file paths), %d zips of %s to %s (stored, incompressible); "+
 		"start-up tree %d versions. Generated in %s / %s.\n", d.Versions, d.SmallPaths, d.Zips,
@@ -226,4 +226,11 @@ func genText(seconds float64) string {
 		return "reused"
 	}
 	return fmt.Sprintf("%.1fs", seconds)
+}
+
+func listTTLText(ttl string) string {
+	if ttl == "" {
+		return ""
+	}
+	return " --list-ttl " + ttl
 }
