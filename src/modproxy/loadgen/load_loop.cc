@@ -1,0 +1,417 @@
+#include "modproxy/loadgen/load_loop.h"
+
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include "modproxy/core/version.h"
+#include "modproxy/loadgen/connection.h"
+
+namespace modproxy::loadgen {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+// Idle connections are set up this many at a time: opening ten thousand at
+// once would overflow the server's listen backlog and turn into SYN retries.
+constexpr std::size_t kIdleSetupParallelism = 256;
+// A connect that failed is retried after this pause, so that a server that is
+// down costs a few connects a second per connection instead of a busy loop.
+constexpr auto kConnectBackoff = std::chrono::milliseconds(50);
+constexpr auto kProgressInterval = std::chrono::seconds(1);
+
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+std::uint64_t Nanoseconds(Clock::duration d) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
+
+// Owns the connections and the statistics of one run, and moves through its
+// phases: probe (one connection finds a working address), connect (the
+// others follow), idle set-up, measured run. Each phase runs the event loop
+// until its last callback calls io_.stop().
+class LoadRun final : public ConnectionHost {
+ public:
+  explicit LoadRun(const LoadOptions& options)
+      : options_(options),
+        sweep_timer_(io_),
+        progress_timer_(io_),
+        end_timer_(io_),
+        signals_(io_),
+        rng_(options.seed) {}
+
+  Result<RunStats> Run();
+
+  void OnConnected(Connection& connection, error_code error) override;
+  void OnResponse(Connection& connection, Clock::time_point sent, Clock::time_point first_byte,
+                  Clock::time_point done) override;
+  void OnSendFailed(Connection& connection, TransportError error) override;
+
+ private:
+  enum class Phase { kProbe, kConnect, kIdleSetup, kRunning, kDone };
+
+  void RunPhase() {
+    io_.restart();
+    io_.run();
+  }
+  void StartIdle();
+  void IdleFinished(Connection& connection, bool established);
+  void StartMeasuring();
+  void SendNext(Connection& connection);
+  void Answered(Clock::time_point now);
+  void ScheduleSweep();
+  void ScheduleProgress();
+  void Stop();
+  std::uint64_t NextRandom();
+
+  const LoadOptions& options_;
+  // Declared first, destroyed last: sockets and timers need it to close.
+  // Everything runs on this one thread, so Asio's internal locking is off.
+  asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+  asio::steady_timer sweep_timer_;
+  asio::steady_timer progress_timer_;
+  asio::steady_timer end_timer_;
+  asio::signal_set signals_;
+  Phase phase_ = Phase::kProbe;
+  std::vector<tcp::endpoint> endpoints_;  // resolved; endpoints_[0] is used once probed
+  std::size_t probe_index_ = 0;
+  std::vector<std::string> requests_;
+  std::vector<std::unique_ptr<Connection>> load_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  RunStats stats_;
+  std::uint64_t rng_;
+
+  int connect_results_ = 0;
+  int connected_ = 0;
+  error_code connect_error_;
+  std::size_t idle_done_ = 0;
+  std::vector<Connection*> parked_;
+  std::size_t once_next_ = 0;
+  std::size_t answered_ = 0;
+  Clock::time_point last_answer_{};
+  Clock::time_point start_{};
+  double cpu_start_ = 0;
+  Clock::time_point progress_time_{};
+  std::uint64_t progress_requests_ = 0;
+};
+
+Result<RunStats> LoadRun::Run() {
+  stats_.url = options_.target.url;
+  stats_.concurrency = options_.concurrency;
+  stats_.paths = options_.paths.size();
+  stats_.idle_requested = options_.idle;
+  const std::string where = options_.target.host + ":" + options_.target.port;
+
+  error_code error;
+  tcp::resolver resolver(io_);
+  for (const auto& entry : resolver.resolve(options_.target.host, options_.target.port, error)) {
+    endpoints_.push_back(entry.endpoint());
+  }
+  if (error || endpoints_.empty()) {
+    return MakeError(ErrorCode::kUnavailable,
+                     fmt::format("cannot resolve {}: {}", options_.target.host, error.message()));
+  }
+  requests_.reserve(options_.paths.size());
+  for (const std::string& path : options_.paths) {
+    requests_.push_back(FormatRequest(options_.target, path));
+  }
+  for (int i = 0; i < options_.concurrency; ++i) {
+    load_.push_back(std::make_unique<Connection>(io_, *this, Connection::Role::kLoad));
+  }
+  ScheduleSweep();
+
+  // One connection first finds an address that accepts (a name may resolve
+  // to ::1 and 127.0.0.1 with the server on only one), then the rest follow.
+  phase_ = Phase::kProbe;
+  load_[0]->Connect(endpoints_[0], options_.timeout);
+  RunPhase();
+  if (connected_ == 0) {
+    return MakeError(ErrorCode::kUnavailable, fmt::format("cannot connect to {} ({}): {}", where,
+                                                          stats_.url, connect_error_.message()));
+  }
+  phase_ = Phase::kConnect;
+  connect_results_ = 1;
+  if (options_.concurrency > 1) {
+    for (std::size_t i = 1; i < load_.size(); ++i)
+      load_[i]->Connect(endpoints_[0], options_.timeout);
+    RunPhase();
+  }
+
+  if (options_.idle > 0) {
+    phase_ = Phase::kIdleSetup;
+    const std::size_t first = std::min<std::size_t>(kIdleSetupParallelism, options_.idle);
+    for (std::size_t i = 0; i < first; ++i) StartIdle();
+    RunPhase();
+  }
+
+  StartMeasuring();
+  RunPhase();
+
+  for (Connection* connection : parked_) {
+    if (!connection->PeerClosed()) ++stats_.idle_open_at_end;
+  }
+  if (options_.once) stats_.unanswered = requests_.size() - answered_;
+  return std::move(stats_);
+}
+
+void LoadRun::OnConnected(Connection& connection, error_code error) {
+  switch (phase_) {
+    case Phase::kProbe:
+      if (error) {
+        connect_error_ = error;
+        if (++probe_index_ < endpoints_.size()) {
+          connection.Connect(endpoints_[probe_index_], options_.timeout);
+          return;
+        }
+      } else {
+        ++connected_;
+        std::swap(endpoints_[0], endpoints_[probe_index_]);
+      }
+      io_.stop();
+      return;
+    case Phase::kConnect:
+      // A connection that failed here is retried once the run starts.
+      if (!error) ++connected_;
+      if (++connect_results_ == options_.concurrency) io_.stop();
+      return;
+    case Phase::kIdleSetup:
+      if (connection.role() != Connection::Role::kIdle) return;
+      if (error) {
+        IdleFinished(connection, false);
+      } else {
+        connection.Send(requests_[connection.tag % requests_.size()], options_.timeout);
+      }
+      return;
+    case Phase::kRunning:
+      if (error) {
+        ++stats_.errors.connect;
+        connection.Connect(endpoints_[0], options_.timeout, kConnectBackoff);
+      } else {
+        SendNext(connection);
+      }
+      return;
+    case Phase::kDone:
+      return;
+  }
+}
+
+void LoadRun::OnResponse(Connection& connection, Clock::time_point sent,
+                         Clock::time_point first_byte, Clock::time_point done) {
+  const ResponseParser& response = connection.parser();
+  if (connection.role() == Connection::Role::kIdle) {
+    // Only a connection the server agreed to keep alive is an idle one.
+    IdleFinished(connection, response.keep_alive());
+    return;
+  }
+  if (phase_ != Phase::kRunning) return;
+  const int status = response.status_code();
+  ++stats_.requests;
+  ++stats_.status[static_cast<std::size_t>(status)];
+  if (status >= 200 && status < 300) ++stats_.requests_2xx;
+  stats_.body_bytes += response.body_bytes();
+  stats_.latency.Record(Nanoseconds(done - sent));
+  stats_.ttfb.Record(Nanoseconds(first_byte - sent));
+  if (options_.once) {
+    Answered(done);
+    if (phase_ != Phase::kRunning) return;
+  }
+  if (response.keep_alive()) {
+    SendNext(connection);
+  } else {
+    connection.Connect(endpoints_[0], options_.timeout);
+  }
+}
+
+void LoadRun::OnSendFailed(Connection& connection, TransportError error) {
+  if (connection.role() == Connection::Role::kIdle) {
+    IdleFinished(connection, false);
+    return;
+  }
+  if (phase_ != Phase::kRunning) return;
+  switch (error) {
+    case TransportError::kConnect:
+      ++stats_.errors.connect;
+      break;
+    case TransportError::kReset:
+      ++stats_.errors.reset;
+      break;
+    case TransportError::kTimeout:
+      ++stats_.errors.timeout;
+      break;
+    case TransportError::kMalformed:
+      ++stats_.errors.malformed;
+      break;
+  }
+  if (options_.once) {
+    Answered(Clock::now());  // each path is tried once: a failure is its answer
+    if (phase_ != Phase::kRunning) return;
+  }
+  connection.Connect(endpoints_[0], options_.timeout);
+}
+
+void LoadRun::StartIdle() {
+  const std::size_t index = idle_.size();
+  idle_.push_back(std::make_unique<Connection>(io_, *this, Connection::Role::kIdle));
+  idle_.back()->tag = index;
+  idle_.back()->Connect(endpoints_[0], options_.timeout);
+}
+
+void LoadRun::IdleFinished(Connection& connection, bool established) {
+  if (established) {
+    ++stats_.idle_established;
+    connection.Park();
+    parked_.push_back(&connection);
+  } else {
+    connection.Close();
+  }
+  if (idle_.size() < static_cast<std::size_t>(options_.idle)) StartIdle();
+  if (++idle_done_ == static_cast<std::size_t>(options_.idle)) io_.stop();
+}
+
+void LoadRun::StartMeasuring() {
+  phase_ = Phase::kRunning;
+  start_ = Clock::now();
+  cpu_start_ = CpuSeconds();
+  last_answer_ = start_;
+  progress_time_ = start_;
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  signals_.async_wait([this](error_code error, int) {
+    if (error) return;
+    stats_.interrupted = true;
+    Stop();
+  });
+  if (!options_.once) {
+    end_timer_.expires_at(start_ + std::chrono::duration_cast<Clock::duration>(options_.duration));
+    end_timer_.async_wait([this](error_code error) {
+      if (!error) Stop();
+    });
+  }
+  if (options_.on_progress) ScheduleProgress();
+  for (std::unique_ptr<Connection>& connection : load_) {
+    // A connection the server dropped while the idle ones were set up (or
+    // one that failed to connect earlier) is replaced before it can count
+    // as an error of the measured run.
+    if (connection->ready() && !connection->PeerClosed()) {
+      SendNext(*connection);
+    } else {
+      connection->Connect(endpoints_[0], options_.timeout);
+    }
+  }
+}
+
+void LoadRun::SendNext(Connection& connection) {
+  std::size_t index = 0;
+  if (options_.once) {
+    if (once_next_ == requests_.size()) return;  // nothing left: the connection rests
+    index = once_next_++;
+  } else {
+    index = static_cast<std::size_t>(NextRandom() % requests_.size());
+  }
+  connection.tag = index;
+  connection.Send(requests_[index], options_.timeout);
+}
+
+void LoadRun::Answered(Clock::time_point now) {
+  last_answer_ = now;
+  if (++answered_ == requests_.size()) Stop();
+}
+
+void LoadRun::ScheduleSweep() {
+  // A tenth of the timeout keeps expiry within 10 % of it; never busier than 10 ms.
+  const auto interval = std::clamp<Clock::duration>(
+      std::chrono::duration_cast<Clock::duration>(options_.timeout) / 10,
+      std::chrono::milliseconds(10), std::chrono::milliseconds(250));
+  sweep_timer_.expires_after(interval);
+  sweep_timer_.async_wait([this](error_code error) {
+    if (error || phase_ == Phase::kDone) return;
+    const Clock::time_point now = Clock::now();
+    for (std::unique_ptr<Connection>& connection : load_) connection->ExpireIfLate(now);
+    if (phase_ == Phase::kIdleSetup) {
+      for (std::unique_ptr<Connection>& connection : idle_) connection->ExpireIfLate(now);
+    }
+    // A --once run whose server stopped answering (every connect failing)
+    // would otherwise never end.
+    if (options_.once && phase_ == Phase::kRunning && now - last_answer_ > options_.timeout) {
+      Stop();
+      return;
+    }
+    ScheduleSweep();
+  });
+}
+
+void LoadRun::ScheduleProgress() {
+  progress_timer_.expires_at(progress_time_ + kProgressInterval);
+  progress_timer_.async_wait([this](error_code error) {
+    if (error || phase_ != Phase::kRunning) return;
+    const Clock::time_point now = Clock::now();
+    Progress progress;
+    progress.elapsed_s = std::chrono::duration<double>(now - start_).count();
+    progress.requests = stats_.requests;
+    const double interval = std::chrono::duration<double>(now - progress_time_).count();
+    progress.requests_per_s =
+        interval > 0 ? static_cast<double>(stats_.requests - progress_requests_) / interval : 0;
+    progress.non_2xx = stats_.requests - stats_.requests_2xx;
+    progress.transport_errors = stats_.errors.total();
+    progress_time_ = now;
+    progress_requests_ = stats_.requests;
+    options_.on_progress(progress);
+    ScheduleProgress();
+  });
+}
+
+void LoadRun::Stop() {
+  if (phase_ != Phase::kRunning) return;
+  phase_ = Phase::kDone;
+  const double wall = std::chrono::duration<double>(Clock::now() - start_).count();
+  stats_.duration_s = wall;
+  stats_.client_cpu_percent = wall > 0 ? (CpuSeconds() - cpu_start_) / wall * 100 : 0;
+  error_code ignored;
+  signals_.cancel(ignored);
+  signals_.clear(ignored);  // a later Ctrl-C (between rounds) ends the process again
+  // Responses still in flight are dropped, not waited for: the run ends now.
+  io_.stop();
+}
+
+std::uint64_t LoadRun::NextRandom() {
+  // splitmix64: fast, and the same sequence for the same --seed everywhere.
+  std::uint64_t z = (rng_ += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+std::string FormatRequest(const Target& target, std::string_view path) {
+  return fmt::format(
+      "GET {}{} HTTP/1.1\r\nHost: {}\r\nUser-Agent: modproxy-bench/{}\r\n"
+      "Accept-Encoding: identity\r\n\r\n",
+      target.prefix, path, target.host_header, kVersion);
+}
+
+Result<RunStats> RunLoad(const LoadOptions& options) {
+  // RunStats holds two 32 KiB histograms: keep the run off the stack.
+  auto run = std::make_unique<LoadRun>(options);
+  return run->Run();
+}
+
+}  // namespace modproxy::loadgen
