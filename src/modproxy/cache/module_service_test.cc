@@ -1,5 +1,7 @@
 #include "modproxy/cache/module_service.h"
 
+#include <thread>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -194,6 +196,94 @@ TEST_F(ModuleServiceTest, FailedRefreshRestartsTheListTtl) {
   // The stale list was stored again, so its TTL counts from the failed refresh.
   EXPECT_GE(storage_->Stat("example.com/!hello/@v/list")->modified, before_refresh);
   EXPECT_EQ(*storage_->Get("example.com/!hello/@v/list"), "v1.0.0\n");
+}
+
+ModuleServiceOptions Options(std::chrono::milliseconds list_ttl, bool upstream_off,
+                             std::size_t hot_set_bytes = 1 << 20) {
+  ModuleServiceOptions options;
+  options.list_ttl = list_ttl;
+  options.upstream_off = upstream_off;
+  options.hot_set_bytes = hot_set_bytes;
+  return options;
+}
+
+TEST_F(ModuleServiceTest, ImmutableHitsAreServedFromMemory) {
+  const std::string key = "example.com/!hello/@v/v1.0.0.mod";
+  ASSERT_TRUE(storage_->Put(key, "module example.com/Hello\n"));
+  Result<Answer> first = Get(Req(ModuleEndpoint::kMod, "v1.0.0"));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(first->cache_hit);
+  ASSERT_TRUE(first->body) << "a small hit is answered from memory";
+  // The stored object changes behind the service's back (it never does for
+  // an immutable file): the second hit does not even look at storage.
+  ASSERT_TRUE(storage_->Put(key, "module changed\n"));
+  Result<Answer> second = Get(Req(ModuleEndpoint::kMod, "v1.0.0"));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(ReadAll(*second), "module example.com/Hello\n");
+  EXPECT_EQ(upstream_->calls().size(), 0u);
+}
+
+TEST_F(ModuleServiceTest, HotSetOfZeroBytesReadsStorageEveryTime) {
+  service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_, negative_,
+                                             Options(60s, false, 0));
+  const std::string key = "example.com/!hello/@v/v1.0.0.mod";
+  ASSERT_TRUE(storage_->Put(key, "module example.com/Hello\n"));
+  ASSERT_TRUE(Get(Req(ModuleEndpoint::kMod, "v1.0.0")).has_value());
+  ASSERT_TRUE(storage_->Put(key, "module changed\n"));
+  Result<Answer> again = Get(Req(ModuleEndpoint::kMod, "v1.0.0"));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(ReadAll(*again), "module changed\n");
+}
+
+TEST_F(ModuleServiceTest, UpstreamOffServesOldListsAsTheyAre) {
+  service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_, negative_,
+                                             Options(0ms, true));
+  ASSERT_TRUE(storage_->Put("example.com/!hello/@v/list", "v1.0.0\n"));
+  const auto stored_at = storage_->Stat("example.com/!hello/@v/list")->modified;
+  for (int i = 0; i < 3; ++i) {
+    Result<Answer> got = Get(Req(ModuleEndpoint::kList));
+    ASSERT_TRUE(got.has_value()) << got.error().message;
+    EXPECT_TRUE(got->cache_hit);
+    EXPECT_FALSE(got->stale);
+    EXPECT_EQ(ReadAll(*got), "v1.0.0\n");
+  }
+  EXPECT_EQ(upstream_->calls().size(), 0u);
+  // Nothing was "refreshed" and written back.
+  EXPECT_EQ(storage_->Stat("example.com/!hello/@v/list")->modified, stored_at);
+}
+
+TEST_F(ModuleServiceTest, HotListIsReadAgainAfterTheListTtl) {
+  service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_, negative_,
+                                             Options(200ms, true));
+  ASSERT_TRUE(storage_->Put("example.com/!hello/@v/list", "v1.0.0\n"));
+  ASSERT_TRUE(Get(Req(ModuleEndpoint::kList)).has_value());
+  ASSERT_TRUE(storage_->Put("example.com/!hello/@v/list", "v1.0.0\nv1.1.0\n"));
+  Result<Answer> hot = Get(Req(ModuleEndpoint::kList));
+  ASSERT_TRUE(hot.has_value());
+  EXPECT_EQ(ReadAll(*hot), "v1.0.0\n") << "within the TTL the memory copy answers";
+  std::this_thread::sleep_for(250ms);
+  Result<Answer> reread = Get(Req(ModuleEndpoint::kList));
+  ASSERT_TRUE(reread.has_value());
+  EXPECT_EQ(ReadAll(*reread), "v1.0.0\nv1.1.0\n");
+}
+
+TEST_F(ModuleServiceTest, RefreshedListReplacesTheHotCopy) {
+  service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_, negative_,
+                                             Options(200ms, false));
+  upstream_->Set("example.com/!hello/@v/list", "v1.0.0\n");
+  ASSERT_TRUE(Get(Req(ModuleEndpoint::kList)).has_value());
+  ASSERT_TRUE(Get(Req(ModuleEndpoint::kList)).has_value());  // now hot
+  upstream_->Set("example.com/!hello/@v/list", "v1.0.0\nv1.2.0\n");
+  std::this_thread::sleep_for(250ms);
+  Result<Answer> refreshed = Get(Req(ModuleEndpoint::kList));
+  ASSERT_TRUE(refreshed.has_value());
+  EXPECT_FALSE(refreshed->cache_hit);
+  EXPECT_EQ(ReadAll(*refreshed), "v1.0.0\nv1.2.0\n");
+  Result<Answer> after = Get(Req(ModuleEndpoint::kList));
+  ASSERT_TRUE(after.has_value());
+  EXPECT_TRUE(after->cache_hit);
+  EXPECT_EQ(ReadAll(*after), "v1.0.0\nv1.2.0\n");
+  EXPECT_EQ(upstream_->calls().size(), 2u);
 }
 
 TEST_F(ModuleServiceTest, ListThatIsNotVersionsIsAnUpstreamError) {

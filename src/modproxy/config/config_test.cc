@@ -96,6 +96,8 @@ TEST(ConfigTest, InvalidValuesNameTheValue) {
            {"threads", "many", "invalid threads"},
            {"max_zip_size", "1TiB", "invalid max_zip_size"},
            {"max_zip_size", "600MiB", "invalid max_zip_size"},
+           {"memory_cache_size", "lots", "invalid memory_cache_size"},
+           {"memory_cache_size", "65GiB", "invalid memory_cache_size"},
            {"fetch_workers", "0", "invalid fetch_workers"},
            {"log_level", "loud", "invalid log_level"},
            {"sumdb", "Bad_Name", "invalid sumdb"},
@@ -136,6 +138,9 @@ TEST(ConfigTest, ParsesSizes) {
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(c->max_zip_size, 1u << 20);
   EXPECT_EQ(LoadConfig({}, FakeEnv({}))->max_zip_size, 500u << 20);
+  EXPECT_EQ(LoadConfig({}, FakeEnv({}))->memory_cache_size, 64u << 20);
+  EXPECT_EQ(LoadConfig({{"memory_cache_size", "0"}}, FakeEnv({}))->memory_cache_size, 0u);
+  EXPECT_EQ(LoadConfig({{"memory_cache_size", "1GiB"}}, FakeEnv({}))->memory_cache_size, 1u << 30);
 }
 
 TEST(ConfigTest, ParsesSeveralDatabases) {
