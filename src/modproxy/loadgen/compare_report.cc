@@ -16,9 +16,9 @@ ordered_json MedianOfNumbers(std::vector<double> values, bool all_integers) {
   std::sort(values.begin(), values.end());
   const std::size_t n = values.size();
   const double median = n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-  if (all_integers && median == std::floor(median) && median >= 0) {
-    return static_cast<std::uint64_t>(median);
-  }
+  // Counts stay integers (scripts read "requests" as one), rounding the
+  // mean of an even number of rounds.
+  if (all_integers && median >= 0) return static_cast<std::uint64_t>(std::llround(median));
   return std::round(median * 1000) / 1000;
 }
 

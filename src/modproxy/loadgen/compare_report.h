@@ -14,7 +14,8 @@ namespace modproxy::loadgen {
 // Each number in the result is the median of that number across `runs`
 // (all ReportJson objects; a key missing from some run, such as a status code
 // seen in only one round, counts as 0 there). Non-numbers come from the first
-// run. An even number of runs gives the mean of the two middle values.
+// run. An even number of runs gives the mean of the two middle values,
+// rounded to an integer where the inputs are integers (counts).
 nlohmann::ordered_json MedianReport(const std::vector<nlohmann::ordered_json>& runs);
 
 // {"a": MedianReport(a), "b": MedianReport(b), "rounds": [{"a":..,"b":..},...],
