@@ -6,7 +6,8 @@
 namespace modproxy::probe {
 namespace {
 
-using nlohmann::json;
+// Keys in the order format.h documents them, for people reading the output.
+using json = nlohmann::ordered_json;
 
 json OrNull(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
 
@@ -38,7 +39,7 @@ json FileJson(const FileReport& f) {
   out["problem"] = OrNull(f.problem);
   out["cache_hit"] = hit ? json(*hit) : json(nullptr);
   out["bytes"] = r.body_bytes;
-  out["bytes_per_second"] = phases.total && *phases.total > 0
+  out["bytes_per_second"] = r.status > 0 && phases.total && *phases.total > 0
                                 ? json(static_cast<double>(r.body_bytes) * 1000.0 / *phases.total)
                                 : json(nullptr);
   out["redirects"] = r.redirects;

@@ -153,6 +153,7 @@ TEST(FormatJsonTest, ATransportFailureHasNoStatusAndNamesTheFailure) {
   EXPECT_TRUE(info["status"].is_null());
   EXPECT_EQ(info["failure"], "connection failed");
   EXPECT_EQ(info["error"], "Couldn't connect to server");
+  EXPECT_TRUE(info["bytes_per_second"].is_null());
   EXPECT_TRUE(info["timings_ms"]["connect"].is_null());
   EXPECT_DOUBLE_EQ(info["timings_ms"]["total"].get<double>(), 0.08);
   EXPECT_EQ(out[0]["verdict"], "unusable: connection failed");
