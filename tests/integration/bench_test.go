@@ -516,3 +516,42 @@ func TestBenchCountsMalformedAndTimedOutResponses(t *testing.T) {
 		t.Errorf("requests %d transport errors %v, want only timeouts", *out.Requests, out.TransportErrors)
 	}
 }
+
+// A --once run whose server goes away stops after --timeout without answers
+// and exits 1, naming the paths never answered.
+func TestBenchOnceGivesUpWhenTheServerDisappears(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		ln.Close() // no more connections after this one
+		r := bufio.NewReader(conn)
+		if readRequest(r) {
+			conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		}
+		conn.Close()
+	}()
+	file := writePaths(t, "/a", "/b", "/c", "/d", "/e")
+	args := []string{"http://" + ln.Addr().String(), "--paths", file, "--once", "--concurrency", "1", "--timeout", "300ms", "--json"}
+	r := runBench(t, args...)
+	r.expectCode(t, 1, args...)
+	var out struct {
+		Requests   int64 `json:"requests"`
+		Unanswered int64 `json:"unanswered"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if out.Requests != 1 || out.Unanswered == 0 {
+		t.Errorf("requests %d unanswered %d, want 1 answered and the rest unanswered", out.Requests, out.Unanswered)
+	}
+	if !strings.Contains(r.stderr, "never answered") {
+		t.Errorf("stderr %q does not say paths were never answered", r.stderr)
+	}
+}

@@ -116,6 +116,12 @@ int RunSingle(const BenchFlags& flags, const loadgen::LoadOptions& options) {
     std::fputs(loadgen::ReportText(*stats).c_str(), stdout);
   }
   std::fflush(stdout);
+  if (stats->unanswered > 0) {
+    return Fail(kExitFailed, std::to_string(stats->unanswered) + " of " +
+                                 std::to_string(options.paths.size()) +
+                                 " paths were never answered: " + stats->url +
+                                 " stopped answering for --timeout");
+  }
   if (stats->requests_2xx == 0) {
     return Fail(kExitFailed, "no successful (2xx) response from " + stats->url + " in " +
                                  std::to_string(stats->requests) + " responses and " +
@@ -128,6 +134,7 @@ int RunCompare(const BenchFlags& flags, const loadgen::LoadOptions& options_a,
                const loadgen::LoadOptions& options_b) {
   std::vector<ordered_json> runs[2];
   std::uint64_t successes[2] = {0, 0};
+  std::uint64_t unanswered[2] = {0, 0};  // --once paths a stalled server never answered
   const loadgen::LoadOptions* options[2] = {&options_a, &options_b};
   bool interrupted = false;
   for (int round = 1; round <= flags.rounds && !interrupted; ++round) {
@@ -141,6 +148,7 @@ int RunCompare(const BenchFlags& flags, const loadgen::LoadOptions& options_a,
       if (!stats) return Fail(kExitFailed, stats.error().message);
       interrupted = stats->interrupted;
       successes[side] += stats->requests_2xx;
+      unanswered[side] += stats->unanswered;
       runs[side].push_back(loadgen::ReportJson(*stats, run_options.once));
       if (!flags.json) {
         std::fputs(loadgen::CompareRoundLine(round, flags.rounds, label, runs[side].back()).c_str(),
@@ -159,6 +167,10 @@ int RunCompare(const BenchFlags& flags, const loadgen::LoadOptions& options_a,
   }
   std::fflush(stdout);
   for (int side = 0; side < 2; ++side) {
+    if (unanswered[side] > 0) {
+      return Fail(kExitFailed, std::to_string(unanswered[side]) + " paths were never answered by " +
+                                   options[side]->target.url);
+    }
     if (successes[side] == 0) {
       return Fail(kExitFailed, "no successful (2xx) response from " + options[side]->target.url +
                                    " in any round");

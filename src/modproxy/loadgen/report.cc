@@ -1,8 +1,11 @@
 #include "modproxy/loadgen/report.h"
 
+#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
+
+#include "modproxy/loadgen/duration.h"
 
 namespace modproxy::loadgen {
 namespace {
@@ -77,8 +80,10 @@ ordered_json ReportJson(const RunStats& stats, bool once) {
 }
 
 std::string ReportText(const RunStats& stats) {
-  std::string out = fmt::format("modproxy bench {}: {} connections, {} paths, {:.2f}s{}\n",
-                                stats.url, stats.concurrency, stats.paths, stats.duration_s,
+  const auto duration = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(stats.duration_s));
+  std::string out = fmt::format("modproxy bench {}: {} connections, {} paths, {}{}\n", stats.url,
+                                stats.concurrency, stats.paths, FormatDuration(duration),
                                 stats.interrupted ? " (interrupted)" : "");
   out += fmt::format("  {:<18}{} ({:.1f}/s), 2xx {}\n", "requests", stats.requests,
                      PerSecond(static_cast<double>(stats.requests), stats.duration_s),
