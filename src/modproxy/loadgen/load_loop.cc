@@ -72,6 +72,9 @@ class LoadRun final : public ConnectionHost {
     io_.restart();
     io_.run();
   }
+  Result<void> Resolve();
+  // Opens the load connections; kUnavailable when not even one can be opened.
+  Result<void> ConnectAll();
   void StartIdle();
   void IdleFinished(Connection& connection, bool established);
   void StartMeasuring();
@@ -118,43 +121,13 @@ Result<RunStats> LoadRun::Run() {
   stats_.concurrency = options_.concurrency;
   stats_.paths = options_.paths.size();
   stats_.idle_requested = options_.idle;
-  const std::string where = options_.target.host + ":" + options_.target.port;
-
-  error_code error;
-  tcp::resolver resolver(io_);
-  for (const auto& entry : resolver.resolve(options_.target.host, options_.target.port, error)) {
-    endpoints_.push_back(entry.endpoint());
-  }
-  if (error || endpoints_.empty()) {
-    return MakeError(ErrorCode::kUnavailable,
-                     fmt::format("cannot resolve {}: {}", options_.target.host, error.message()));
-  }
+  if (Result<void> resolved = Resolve(); !resolved) return resolved.error();
   requests_.reserve(options_.paths.size());
   for (const std::string& path : options_.paths) {
     requests_.push_back(FormatRequest(options_.target, path));
   }
-  for (int i = 0; i < options_.concurrency; ++i) {
-    load_.push_back(std::make_unique<Connection>(io_, *this, Connection::Role::kLoad));
-  }
   ScheduleSweep();
-
-  // One connection first finds an address that accepts (a name may resolve
-  // to ::1 and 127.0.0.1 with the server on only one), then the rest follow.
-  phase_ = Phase::kProbe;
-  load_[0]->Connect(endpoints_[0], options_.timeout);
-  RunPhase();
-  if (connected_ == 0) {
-    return MakeError(ErrorCode::kUnavailable, fmt::format("cannot connect to {} ({}): {}", where,
-                                                          stats_.url, connect_error_.message()));
-  }
-  phase_ = Phase::kConnect;
-  connect_results_ = 1;
-  if (options_.concurrency > 1) {
-    for (std::size_t i = 1; i < load_.size(); ++i)
-      load_[i]->Connect(endpoints_[0], options_.timeout);
-    RunPhase();
-  }
-
+  if (Result<void> connected = ConnectAll(); !connected) return connected.error();
   if (options_.idle > 0) {
     phase_ = Phase::kIdleSetup;
     const std::size_t first = std::min<std::size_t>(kIdleSetupParallelism, options_.idle);
@@ -170,6 +143,44 @@ Result<RunStats> LoadRun::Run() {
   }
   if (options_.once) stats_.unanswered = requests_.size() - answered_;
   return std::move(stats_);
+}
+
+Result<void> LoadRun::Resolve() {
+  error_code error;
+  tcp::resolver resolver(io_);
+  for (const auto& entry : resolver.resolve(options_.target.host, options_.target.port, error)) {
+    endpoints_.push_back(entry.endpoint());
+  }
+  if (error || endpoints_.empty()) {
+    return MakeError(ErrorCode::kUnavailable,
+                     fmt::format("cannot resolve {}: {}", options_.target.host,
+                                 error ? error.message() : "no address"));
+  }
+  return {};
+}
+
+Result<void> LoadRun::ConnectAll() {
+  for (int i = 0; i < options_.concurrency; ++i) {
+    load_.push_back(std::make_unique<Connection>(io_, *this, Connection::Role::kLoad));
+  }
+  // One connection first finds an address that accepts (a name may resolve
+  // to ::1 and 127.0.0.1 with the server on only one), then the rest follow.
+  phase_ = Phase::kProbe;
+  load_[0]->Connect(endpoints_[0], options_.timeout);
+  RunPhase();
+  if (connected_ == 0) {
+    return MakeError(ErrorCode::kUnavailable,
+                     fmt::format("cannot connect to {}:{} ({}): {}", options_.target.host,
+                                 options_.target.port, stats_.url, connect_error_.message()));
+  }
+  phase_ = Phase::kConnect;
+  connect_results_ = 1;
+  if (load_.size() == 1) return {};
+  for (std::size_t i = 1; i < load_.size(); ++i) {
+    load_[i]->Connect(endpoints_[0], options_.timeout);
+  }
+  RunPhase();
+  return {};
 }
 
 void LoadRun::OnConnected(Connection& connection, error_code error) {
