@@ -104,7 +104,8 @@ func startupSpec() datasetSpec {
 // startPair starts nginx and modproxy on the hits data set.
 func (b *bench) startPair(tag string) (nginx, modproxy *server, err error) {
 	ready := b.hits.Infos[0]
-	nginx, err = startNginx(b.c, nginxOptions{name: "nginx-" + tag, root: b.hits.Tree, readyPath: ready})
+	nginx, err = startNginx(b.c, nginxOptions{name: "nginx-" + tag, root: b.hits.Tree, readyPath: ready,
+		connections: b.c.concurrent})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -39,10 +39,12 @@ type config struct {
 	idle       int
 	missPaths  int
 	nofile     uint64 // RLIMIT_NOFILE the children inherit
+	// nginx configs whose open_file_cache max had to be lowered, by name.
+	fileCacheMax map[string]int
 }
 
 func parseFlags() *config {
-	c := &config{}
+	c := &config{fileCacheMax: map[string]int{}}
 	flag.StringVar(&c.modproxy, "modproxy", "../build-release/modproxy", "the modproxy binary (server and load generator)")
 	flag.StringVar(&c.work, "work", "../build-release/perf", "work directory: data sets, configs, logs, results")
 	flag.StringVar(&c.nginx, "nginx", "/usr/sbin/nginx", "the nginx binary")

@@ -115,7 +115,8 @@ func (b *bench) peakRSSRun(step string, round int, kind string, run benchRun) (f
 	var err error
 	ready := b.hits.Infos[0]
 	if kind == "nginx" {
-		s, err = startNginx(b.c, nginxOptions{name: "nginx-" + step, root: b.hits.Tree, readyPath: ready})
+		s, err = startNginx(b.c, nginxOptions{name: "nginx-" + step, root: b.hits.Tree, readyPath: ready,
+			connections: run.concurrency + run.idle})
 	} else {
 		s, err = startModproxy(b.c, modproxyOptions{name: "modproxy-" + step, cacheDir: b.hits.Tree, upstream: "off", readyPath: ready})
 	}

@@ -28,7 +28,7 @@ func (b *bench) measureMisses() error {
 		return err
 	}
 	upstream, err := startNginx(b.c, nginxOptions{name: "nginx-upstream", root: b.hits.Tree,
-		accessLog: upLog, readyPath: b.hits.Infos[0]})
+		accessLog: upLog, readyPath: b.hits.Infos[0], connections: missConcurrentVersions})
 	if err != nil {
 		return err
 	}

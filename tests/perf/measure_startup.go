@@ -15,7 +15,7 @@ func (b *bench) measureStartup() error {
 			var err error
 			if kind == "nginx" {
 				s, err = startNginx(b.c, nginxOptions{name: "nginx-startup", root: b.startup.Tree,
-					readyPath: path, poll: time.Millisecond})
+					readyPath: path, poll: time.Millisecond, connections: 1})
 			} else {
 				s, err = startModproxy(b.c, modproxyOptions{name: "modproxy-startup", cacheDir: b.startup.Tree,
 					upstream: "off", readyPath: path, poll: time.Millisecond})

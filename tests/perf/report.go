@@ -29,13 +29,14 @@ func (p *pair) measured() bool { return len(p.Nginx) > 0 && len(p.Modproxy) > 0 
 
 // report is everything measured; results.json is this struct.
 type report struct {
-	Machine  machine
-	Settings settings
-	Dataset  datasetReport
-	Small    struct{ RPS, P99 pair }     // req/s; p99 in ms
-	Zip      struct{ BytesPerS pair }    // bytes/s
-	RSS      struct{ Small, Large pair } // peak MB, 20 KB zips and 5 MB zips
-	Idle     struct {
+	fileCacheMax map[string]int // the config's map, copied into FileCacheMax by write
+	Machine      machine
+	Settings     settings
+	Dataset      datasetReport
+	Small        struct{ RPS, P99 pair }     // req/s; p99 in ms
+	Zip          struct{ BytesPerS pair }    // bytes/s
+	RSS          struct{ Small, Large pair } // peak MB, 20 KB zips and 5 MB zips
+	Idle         struct {
 		Connections int
 		RSS, P99    pair // peak MB; ms
 		Notes       []string
@@ -57,6 +58,8 @@ type report struct {
 		Skipped    string
 		Wrk, Bench pair // req/s on one fixed URL
 	}
+	// nginx configs whose open_file_cache max was lowered (RLIMIT_NOFILE).
+	FileCacheMax   map[string]int
 	Failures       []string
 	Elapsed        time.Duration
 	ElapsedSeconds float64
@@ -106,7 +109,8 @@ type rawRun struct {
 
 func newReport(c *config) *report {
 	return &report{
-		Machine: machineInfo(),
+		fileCacheMax: c.fileCacheMax,
+		Machine:      machineInfo(),
 		Settings: settings{Smoke: c.smoke, Rounds: c.rounds, DurationS: c.duration.Seconds(),
 			Concurrency: c.concurrent, Idle: c.idle, MissPaths: c.missPaths, ServerCPU: c.serverCPU,
 			ClientCPU: c.clientCPU, ListTTL: c.listTTL, Modproxy: c.modproxy, NoFile: c.nofile},
@@ -138,6 +142,7 @@ func (r *report) clientCPU() []string {
 // write prints the table on w and stores results.md and results.json in dir.
 func (r *report) write(dir string, w *os.File) error {
 	r.ElapsedSeconds = r.Elapsed.Seconds()
+	r.FileCacheMax = r.fileCacheMax
 	r.Rows = r.rows()
 	text := r.markdown()
 	if _, err := w.WriteString(text); err != nil {

@@ -100,6 +100,25 @@ type nginxOptions struct {
 	accessLog string // "" for access_log off
 	readyPath string
 	poll      time.Duration
+	// connections the step will open (load + idle), to leave them room
+	// under RLIMIT_NOFILE next to open_file_cache's descriptors.
+	connections int
+}
+
+// openFileCacheMax is nginx's open_file_cache max: 200,000 as tuned, but
+// each cached file holds a descriptor, so where RLIMIT_NOFILE is low (a
+// container where even root cannot raise it) it must leave room for the
+// connections, or nginx answers 500 (EMFILE) once enough files are cached.
+func openFileCacheMax(nofile uint64, connections int) int {
+	const tuned, reserve = 200000, 500
+	room := int(nofile) - connections - reserve
+	if room >= tuned {
+		return tuned
+	}
+	if room < 1000 {
+		return 1000
+	}
+	return room
 }
 
 // startNginx runs nginx tuned for static files (sendfile, open_file_cache,
@@ -115,7 +134,11 @@ func startNginx(c *config, o nginxOptions) (*server, error) {
 	return startWithPort(func(port int) (*server, error) {
 		s := &server{kind: "nginx", addr: "127.0.0.1:" + strconv.Itoa(port)}
 		conf := filepath.Join(dir, "nginx.conf")
-		if err := os.WriteFile(conf, []byte(nginxConfig(dir, s.addr, c.nofile, o)), 0o644); err != nil {
+		cacheMax := openFileCacheMax(c.nofile, o.connections)
+		if cacheMax < 200000 {
+			c.fileCacheMax[o.name] = cacheMax
+		}
+		if err := os.WriteFile(conf, []byte(nginxConfig(dir, s.addr, c.nofile, cacheMax, o)), 0o644); err != nil {
 			return nil, err
 		}
 		stderr, err := os.OpenFile(filepath.Join(dir, "stderr.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -137,7 +160,7 @@ func startNginx(c *config, o nginxOptions) (*server, error) {
 	})
 }
 
-func nginxConfig(dir, addr string, nofile uint64, o nginxOptions) string {
+func nginxConfig(dir, addr string, nofile uint64, cacheMax int, o nginxOptions) string {
 	accessLog := "access_log off;"
 	if o.accessLog != "" {
 		accessLog = "access_log " + o.accessLog + ";"
@@ -159,7 +182,7 @@ http {
     sendfile on;
     tcp_nopush on;
     tcp_nodelay on;
-    open_file_cache max=200000 inactive=300s;
+    open_file_cache max=%[7]d inactive=300s;
     open_file_cache_valid 300s;
     open_file_cache_errors on;
     %[2]s
@@ -181,5 +204,5 @@ http {
         root %[5]s;
     }
 }
-`, dir, accessLog, temp, addr, o.root, nofile)
+`, dir, accessLog, temp, addr, o.root, nofile, cacheMax)
 }
