@@ -167,19 +167,21 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "- RSS is VmRSS sampled every 100 ms (nginx: master + worker), peak per run, MB = 10^6 bytes; "+
 		"zip RSS and idle rows use fresh servers.\n")
 	fmt.Fprintf(&b, "- Load generator CPU (client_cpu_percent, min-max per step): %s.\n", strings.Join(r.clientCPU(), "; "))
-	if len(r.FileCacheMax) > 0 {
-		var names []string
-		for name := range r.FileCacheMax {
+	var names []string
+	for name := range r.FileCacheMax {
+		if name != "nginx-startup" { // asks for one file only
 			names = append(names, name)
 		}
-		sort.Strings(names)
-		var parts []string
-		for _, name := range names {
-			parts = append(parts, fmt.Sprintf("%s %d", name, r.FileCacheMax[name]))
-		}
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, name := range names {
+		parts = append(parts, fmt.Sprintf("%s %d", name, r.FileCacheMax[name]))
+	}
+	if len(parts) > 0 {
 		fmt.Fprintf(&b, "- RLIMIT_NOFILE is %d and cannot be raised here, so nginx's open_file_cache max "+
 			"(200000 as tuned; each cached file holds a descriptor) was lowered to leave room for the "+
-			"connections: %s.\n", s.NoFile, strings.Join(parts, ", "))
+			"connections, for a tree of %d files: %s.\n", s.NoFile, d.SmallPaths+d.Zips, strings.Join(parts, ", "))
 	}
 	for _, n := range append(append([]string(nil), r.Idle.Notes...), r.Miss.Notes...) {
 		fmt.Fprintf(&b, "- Note: %s\n", n)
