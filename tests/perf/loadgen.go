@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -85,6 +86,7 @@ func runBench(c *config, r benchRun) (*benchResult, error) {
 		args = append([]string{"taskset", "-c", c.clientCPU}, args...)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the driver
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -113,7 +115,9 @@ func runWrk(c *config, url string, connections int, d time.Duration) (float64, e
 	if c.clientCPU != "" {
 		args = append([]string{"taskset", "-c", c.clientCPU}, args...)
 	}
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, lastLine(string(out)))
 	}
