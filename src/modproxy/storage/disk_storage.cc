@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include "modproxy/storage/dir_syncer.h"
 #include "modproxy/storage/posix_file.h"
 #include "modproxy/storage/storage.h"
 
@@ -30,8 +31,11 @@ std::string UniqueTempName() {
 
 class DiskWriter final : public BlobWriter {
  public:
-  DiskWriter(UniqueFd fd, std::string temp_path, std::string final_path)
-      : fd_(std::move(fd)), temp_path_(std::move(temp_path)), final_path_(std::move(final_path)) {}
+  DiskWriter(UniqueFd fd, std::string temp_path, std::string final_path, DirSyncer& syncer)
+      : fd_(std::move(fd)),
+        temp_path_(std::move(temp_path)),
+        final_path_(std::move(final_path)),
+        syncer_(syncer) {}
 
   ~DiskWriter() override {
     if (!committed_) ::unlink(temp_path_.c_str());
@@ -54,8 +58,10 @@ class DiskWriter final : public BlobWriter {
       return ErrnoError("rename", final_path_);
     }
     committed_ = true;
-    // The rename is durable only once the directory entry is on disk.
-    return FsyncDir(fs::path(final_path_).parent_path().string());
+    // The rename is durable only once the directory entry is on disk; that
+    // happens in the background (DirSyncer says why that is safe).
+    syncer_.Queue(fs::path(final_path_).parent_path().string());
+    return {};
   }
 
  private:
@@ -64,6 +70,7 @@ class DiskWriter final : public BlobWriter {
   std::string final_path_;
   std::uint64_t written_ = 0;
   bool committed_ = false;
+  DirSyncer& syncer_;
 };
 
 class DiskStorage final : public Storage {
@@ -90,7 +97,7 @@ class DiskStorage final : public Storage {
     int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoError("create", temp_path);
     return std::unique_ptr<BlobWriter>(
-        std::make_unique<DiskWriter>(UniqueFd(fd), std::move(temp_path), PathFor(key)));
+        std::make_unique<DiskWriter>(UniqueFd(fd), std::move(temp_path), PathFor(key), syncer_));
   }
 
   Result<std::vector<std::string>> ListDir(std::string_view dir_key) override {
@@ -132,6 +139,7 @@ class DiskStorage final : public Storage {
   std::string PathFor(std::string_view key) const { return root_ + "/" + std::string(key); }
 
   std::string root_;
+  DirSyncer syncer_;  // last: destroyed (and drained) first
 };
 
 }  // namespace

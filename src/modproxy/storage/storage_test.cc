@@ -1,9 +1,13 @@
 #include "modproxy/storage/storage.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
+
+#include "modproxy/storage/dir_syncer.h"
 
 namespace modproxy::storage {
 namespace {
@@ -143,6 +147,32 @@ TEST(DiskStorageTest, StartUpRemovesTempFilesOfAKilledProcess) {
   ASSERT_TRUE(disk.has_value());
   EXPECT_TRUE(fs::is_empty(root + "/.modproxy/tmp"));
   fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace modproxy::storage
+
+namespace modproxy::storage {
+namespace {
+
+TEST(DirSyncerTest, SyncsEveryQueuedDirectoryAndReportsFailures) {
+  const std::string root = TempDir();
+  DirSyncer syncer;
+  for (int i = 0; i < 50; ++i) syncer.Queue(root);  // one directory, queued many times
+  syncer.Queue(root + "/does-not-exist");
+  syncer.Drain();
+  EXPECT_EQ(syncer.failures(), 1u);
+}
+
+TEST(DiskStorageTest, CommittedFileIsVisibleBeforeItsDirectoryIsSynced) {
+  const std::string root = TempDir();
+  Result<std::unique_ptr<Storage>> storage = NewDiskStorage({root});
+  ASSERT_TRUE(storage.has_value());
+  ASSERT_TRUE((*storage)->Put("example.com/m/@v/v1.0.0.info", "{}"));
+  // Visible to the next reader at once, whatever the background sync does.
+  EXPECT_EQ(*(*storage)->Get("example.com/m/@v/v1.0.0.info"), "{}");
+  struct stat st {};
+  EXPECT_EQ(::stat((root + "/example.com/m/@v/v1.0.0.info").c_str(), &st), 0);
 }
 
 }  // namespace
