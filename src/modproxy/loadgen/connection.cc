@@ -40,6 +40,7 @@ void Connection::StartConnect() {
 }
 
 void Connection::OnConnect(error_code error) {
+  host_.OnActivity();
   if (timed_out_) {
     error = asio::error::timed_out;
   } else if (error == asio::error::operation_aborted) {
@@ -94,6 +95,7 @@ void Connection::Send(const std::string& request, Clock::duration timeout) {
 }
 
 void Connection::OnWritten(error_code error) {
+  host_.OnActivity();
   if (timed_out_) {
     Fail(TransportError::kTimeout);
   } else if (error == asio::error::operation_aborted) {
@@ -111,6 +113,7 @@ void Connection::StartRead() {
 }
 
 void Connection::OnRead(error_code error, std::size_t bytes) {
+  host_.OnActivity();
   if (timed_out_) {
     Fail(TransportError::kTimeout);
     return;

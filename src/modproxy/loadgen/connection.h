@@ -39,6 +39,9 @@ class ConnectionHost {
                           Clock::time_point first_byte, Clock::time_point done) = 0;
   // Send() failed; the socket is already closed.
   virtual void OnSendFailed(Connection& connection, TransportError error) = 0;
+  // Any operation of any connection completed (also a partial read, which
+  // ends in no other callback): the host's sign that the loop is busy.
+  virtual void OnActivity() = 0;
 };
 
 class Connection {

@@ -71,6 +71,7 @@ ordered_json ReportJson(const RunStats& stats, bool once) {
   out["latency_ms"] = LatencyJson(stats.latency);
   out["ttfb_ms"] = LatencyJson(stats.ttfb);
   out["client_cpu_percent"] = Round(stats.client_cpu_percent, 1);
+  out["client_busy_poll_percent"] = Round(stats.client_busy_poll_percent, 1);
   out["paths"] = stats.paths;
   out["idle_established"] = stats.idle_established;
   out["requests_2xx"] = stats.requests_2xx;
@@ -114,7 +115,8 @@ std::string ReportText(const RunStats& stats) {
                        "idle connections", stats.idle_requested, stats.idle_established,
                        stats.idle_open_at_end);
   }
-  out += fmt::format("  {:<18}{:.1f}% of one core\n", "client cpu", stats.client_cpu_percent);
+  out += fmt::format("  {:<18}{:.1f}% of one core (plus {:.1f}% polling for responses)\n",
+                     "client cpu", stats.client_cpu_percent, stats.client_busy_poll_percent);
   if (stats.client_cpu_percent > kClientCpuWarningPercent) {
     out += fmt::format(
         "warning: modproxy bench used {:.0f}% of a core: it may be the bottleneck, not the "

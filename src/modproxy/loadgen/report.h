@@ -21,8 +21,9 @@ inline constexpr double kClientCpuWarningPercent = 90;
 //  "transport_errors":{"connect":n,"reset":n,"timeout":n,"malformed":n},
 //  "requests_per_s":...,"bytes":...,"bytes_per_s":...,
 //  "latency_ms":{"mean","p50","p90","p95","p99","max"},"ttfb_ms":{same},
-//  "client_cpu_percent":...} plus "paths", "idle_established", "requests_2xx",
-// "interrupted", "min" in both latency objects, and "unanswered" for --once.
+//  "client_cpu_percent":...} plus "client_busy_poll_percent", "paths",
+// "idle_established", "requests_2xx", "interrupted", "min" in both latency
+// objects, and "unanswered" for --once.
 nlohmann::ordered_json ReportJson(const RunStats& stats, bool once);
 
 // The multi-line human summary, ending with a newline; it includes a warning

@@ -32,12 +32,15 @@ struct RunStats {
   std::uint64_t requests_2xx = 0;
   std::array<std::uint64_t, 1000> status{};  // complete responses by status code
   TransportErrors errors;
-  std::uint64_t body_bytes = 0;   // of complete responses, after de-chunking
-  Histogram latency;              // request written -> last body byte read, ns
-  Histogram ttfb;                 // request written -> first response byte read, ns
-  double client_cpu_percent = 0;  // user+sys CPU of this process / wall time
-  std::uint64_t unanswered = 0;   // --once: paths never answered (the run gave up)
-  bool interrupted = false;       // SIGINT/SIGTERM ended the run early
+  std::uint64_t body_bytes = 0;  // of complete responses, after de-chunking
+  Histogram latency;             // request written -> last body byte read, ns
+  Histogram ttfb;                // request written -> first response byte read, ns
+  // User+sys CPU of this process over wall time, minus the time the loop
+  // busy-polled with nothing to do (client_busy_poll_percent).
+  double client_cpu_percent = 0;
+  double client_busy_poll_percent = 0;
+  std::uint64_t unanswered = 0;  // --once: paths never answered (the run gave up)
+  bool interrupted = false;      // SIGINT/SIGTERM ended the run early
 };
 
 }  // namespace modproxy::loadgen
