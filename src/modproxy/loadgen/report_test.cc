@@ -32,9 +32,9 @@ TEST(ReportJsonTest, HasEveryContractKeyWithNumbers) {
   const nlohmann::ordered_json json = ReportJson(SampleStats(), false);
   EXPECT_EQ(json["tool"], "modproxy bench");
   EXPECT_EQ(json["url"], "http://127.0.0.1:8080");
-  for (const char* key :
-       {"concurrency", "idle_connections", "idle_open_at_end", "duration_s", "requests",
-        "requests_per_s", "bytes", "bytes_per_s", "client_cpu_percent"}) {
+  for (const char* key : {"concurrency", "idle_connections", "idle_open_at_end", "duration_s",
+                          "requests", "requests_per_s", "bytes", "bytes_per_s",
+                          "client_cpu_percent", "client_busy_poll_percent"}) {
     ASSERT_TRUE(json.contains(key)) << key;
     EXPECT_TRUE(json[key].is_number()) << key;
   }
