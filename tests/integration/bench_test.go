@@ -356,7 +356,7 @@ func TestBenchCompareTwoServers(t *testing.T) {
 // Idle connections are set up before the run and reported at the end.
 func TestBenchHoldsIdleConnections(t *testing.T) {
 	p, _ := startBenchProxy(t)
-	args := []string{p.URL, "--from-cache", p.CacheDir, "--duration", "300ms", "--concurrency", "2", "--idle", "50", "--json"}
+	args := []string{p.URL, "--from-cache", p.CacheDir, "--duration", "300ms", "--concurrency", "2", "--idle", "50", "--no-busy-poll", "--json"}
 	r := runBench(t, args...)
 	r.expectCode(t, 0, args...)
 	out := decode(t, r)

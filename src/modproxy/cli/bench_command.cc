@@ -42,6 +42,7 @@ struct BenchFlags {
   std::string timeout = "10s";
   std::uint64_t seed = 1;
   bool quiet = false;
+  bool no_busy_poll = false;
 };
 
 int Fail(int code, const std::string& message) {
@@ -213,6 +214,7 @@ int RunBench(const BenchFlags& flags, const CLI::App& command) {
   options.idle = flags.idle;
   options.timeout = *timeout;
   options.seed = flags.seed;
+  options.busy_poll = !flags.no_busy_poll;
   if (flags.compare_url.empty()) return RunSingle(flags, options);
   loadgen::LoadOptions options_b = options;
   options_b.target = *compare_target;
@@ -277,6 +279,10 @@ RunSubcommand AddBenchCommand(CLI::App& app) {
   command->add_option("--seed", flags->seed, "seed of the random path choice")
       ->capture_default_str();
   command->add_flag("--quiet,-q", flags->quiet, "no progress line on stderr");
+  command->add_flag("--no-busy-poll", flags->no_busy_poll,
+                    "sleep whenever there is nothing to do, instead of polling for up to 1 ms "
+                    "(use when bench shares a core with the server; the server then pays a "
+                    "wake-up for most responses)");
   command->footer(
       "Without --paths or --from-cache, requests .info and .mod files of popular public "
       "modules (as a public proxy benchmark does). Exit status: 0 when the run completed with "

@@ -302,7 +302,7 @@ void LoadRun::OnSendFailed(Connection& connection, TransportError error) {
 
 void LoadRun::OnActivity() {
   ++activity_;
-  if (spinning_ || phase_ != Phase::kRunning) return;
+  if (spinning_ || phase_ != Phase::kRunning || !options_.busy_poll) return;
   spinning_ = true;
   spin_activity_ = activity_;
   spin_idle_since_ = Clock::now();

@@ -43,7 +43,11 @@ struct LoadOptions {
   int idle = 0;
   // For connecting and for each complete response.
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);
-  std::uint64_t seed = 1;                            // for the random choice of paths
+  std::uint64_t seed = 1;  // for the random choice of paths
+  // Poll instead of sleeping for up to 1 ms between events, so that the
+  // server pays no wake-up per response (see LoadRun::Spin). Off when bench
+  // shares its core with the server and must leave it the CPU.
+  bool busy_poll = true;
   std::function<void(const Progress&)> on_progress;  // may be empty
 };
 
