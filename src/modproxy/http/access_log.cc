@@ -9,53 +9,25 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include "modproxy/protocol/text.h"
+
 namespace modproxy::http {
 namespace {
 
 constexpr std::size_t kFlushBytes = 64 * 1024;
-
-// Length of the UTF-8 sequence starting at s[i], or 0 when it is not one
-// (overlong forms, surrogates and code points above U+10FFFF included).
-std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  std::size_t length = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    length = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    length = 3;
-    if (c == 0xE0) lo = 0xA0;  // overlong
-    if (c == 0xED) hi = 0x9F;  // surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    length = 4;
-    if (c == 0xF0) lo = 0x90;  // overlong
-    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + length > s.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return length;
-}
 
 void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
   for (std::size_t i = 0; i < s.size();) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      const std::size_t length = Utf8SequenceLength(s, i);
-      if (length == 0) {
-        out += "\\ufffd";
-        ++i;
+      const protocol::detail::DecodedRune rune = protocol::detail::DecodeRune(s.substr(i));
+      if (rune.rune == protocol::detail::kRuneError && rune.size == 1) {
+        out += "\\ufffd";  // not UTF-8
       } else {
-        out.append(s.substr(i, length));
-        i += length;
+        out.append(s.substr(i, rune.size));
       }
+      i += rune.size;
       continue;
     }
     if (c == '"' || c == '\\') {

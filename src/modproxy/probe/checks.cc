@@ -3,6 +3,7 @@
 #include <string>
 
 #include "modproxy/cache/content_checks.h"
+#include "modproxy/protocol/text.h"
 
 namespace modproxy::probe {
 namespace {
@@ -27,16 +28,6 @@ std::string ProblemFrom(const Error& error) {
   std::string_view message = error.message;
   if (message.starts_with(kPrefix)) message.remove_prefix(kPrefix.size());
   return std::string(message);
-}
-
-// A one-line, printable excerpt of an error body for the detail line.
-std::string Excerpt(std::string_view body) {
-  std::string line(body.substr(0, body.find('\n')));
-  if (line.size() > 200) line.resize(200);
-  for (char& c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
-  }
-  return line;
 }
 
 std::string StatusProblem(ProbeFile file, long status) {
@@ -184,8 +175,9 @@ Verdict Judge(const ProxyReport& report) {
       v.summary = "unusable: " + f.problem;
       v.detail = f.problem;
     }
-    if (r.failure == TransportFailure::kNone && r.status != 200 && !Excerpt(r.body).empty()) {
-      v.detail += ": " + Excerpt(r.body);
+    if (r.failure == TransportFailure::kNone && r.status != 200 &&
+        !protocol::detail::PrintableExcerpt(r.body).empty()) {
+      v.detail += ": " + protocol::detail::PrintableExcerpt(r.body);
     }
     return v;
   }

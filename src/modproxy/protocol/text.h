@@ -4,9 +4,9 @@
 #include <string>
 #include <string_view>
 
-// Small text helpers shared by the protocol parsers. Internal to protocol/:
-// they reproduce the few pieces of Go's strings/unicode/utf8 behaviour the
-// x/mod and go command rules depend on.
+// Small text helpers shared by the protocol parsers (they reproduce the few
+// pieces of Go's strings/unicode/utf8 behaviour the x/mod and go command
+// rules depend on), and used where untrusted bytes are logged or printed.
 namespace modproxy::protocol::detail {
 
 inline constexpr char32_t kRuneError = 0xFFFD;
@@ -52,6 +52,18 @@ inline DecodedRune DecodeRune(std::string_view s) {
     rune = (rune << 6) | (b & 0x3F);
   }
   return {rune, size};
+}
+
+// The first line of an untrusted body (an upstream's error page), at most
+// 200 bytes, with control and non-ASCII bytes shown as '?': safe to put in
+// a one-line message.
+inline std::string PrintableExcerpt(std::string_view body) {
+  std::string line(body.substr(0, body.find('\n')));
+  if (line.size() > 200) line.resize(200);
+  for (char& c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  }
+  return line;
 }
 
 inline bool IsValidUtf8(std::string_view s) {

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "modproxy/core/version.h"
+#include "modproxy/protocol/text.h"
 
 namespace modproxy::upstream {
 namespace {
@@ -44,16 +45,6 @@ std::string EscapeUrlPath(std::string_view path) {
     }
   }
   return out;
-}
-
-// A one-line, printable excerpt of an upstream's error body for our message.
-std::string Excerpt(std::string_view body) {
-  std::string line(body.substr(0, body.find('\n')));
-  if (line.size() > 200) line.resize(200);
-  for (char& c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
-  }
-  return line;
 }
 
 struct Transfer {
@@ -188,7 +179,7 @@ class CurlUpstream final : public Upstream {
  private:
   static Result<void> StatusToResult(const std::string& url, const Transfer& t) {
     if (t.status == 200) return {};
-    std::string detail = Excerpt(t.error_body);
+    std::string detail = protocol::detail::PrintableExcerpt(t.error_body);
     std::string message = "upstream " + url + " answered " + std::to_string(t.status) +
                           (detail.empty() ? "" : ": " + detail);
     if (t.status == 404) return MakeError(ErrorCode::kNotFound, message);
