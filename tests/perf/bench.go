@@ -154,7 +154,7 @@ func describe(res *benchResult) string {
 		parts = append(parts, fmt.Sprintf("%.1f MB/s", res.BytesPerS/1e6))
 	}
 	parts = append(parts, fmt.Sprintf("p50 %.2f ms", res.LatencyMs.P50), fmt.Sprintf("p99 %.2f ms", res.LatencyMs.P99),
-		fmt.Sprintf("client cpu %.0f%%", res.ClientCPUPercent))
+		fmt.Sprintf("client cpu %.0f%% (+%.0f%% polling)", res.ClientCPUPercent, res.ClientBusyPollPercent))
 	return strings.Join(parts, ", ")
 }
 

@@ -41,6 +41,8 @@ type benchResult struct {
 	LatencyMs        percentiles      `json:"latency_ms"`
 	TTFBMs           percentiles      `json:"ttfb_ms"`
 	ClientCPUPercent float64          `json:"client_cpu_percent"`
+	// CPU spent polling for responses instead of sleeping (not in ClientCPUPercent).
+	ClientBusyPollPercent float64 `json:"client_busy_poll_percent"`
 }
 
 // failures counts responses that were not 200, transport errors and (with

@@ -121,7 +121,8 @@ func (r *report) addRaw(step, kind string, round int, res *benchResult) {
 	r.Raw = append(r.Raw, rawRun{Step: step, Server: kind, Round: round, Result: res})
 }
 
-// clientCPU returns the load generator's CPU use per step, "min-max %".
+// clientCPU returns the load generator's CPU use per step, "min-max %",
+// without the time it spent busy-polling for responses.
 func (r *report) clientCPU() []string {
 	bySteps := map[string]series{}
 	for _, run := range r.Raw {

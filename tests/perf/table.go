@@ -166,7 +166,8 @@ func (r *report) markdown() string {
 		humanBytes(d.ZipMinBytes), humanBytes(d.ZipMaxBytes), d.StartupVersions, genText(d.GenSeconds), genText(d.StartupGenSec))
 	fmt.Fprintf(&b, "- RSS is VmRSS sampled every 100 ms (nginx: master + worker), peak per run, MB = 10^6 bytes; "+
 		"zip RSS and idle rows use fresh servers.\n")
-	fmt.Fprintf(&b, "- Load generator CPU (client_cpu_percent, min-max per step): %s.\n", strings.Join(r.clientCPU(), "; "))
+	fmt.Fprintf(&b, "- Load generator CPU (client_cpu_percent, min-max per step, without busy-polling; "+
+		"near 100%% the client may be the limit): %s.\n", strings.Join(r.clientCPU(), "; "))
 	var names []string
 	for name := range r.FileCacheMax {
 		if name != "nginx-startup" { // asks for one file only
