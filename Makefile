@@ -84,11 +84,9 @@ BENCH_GO_ENV := GOFLAGS=-mod=mod GOPROXY=off GOSUMDB=off GO111MODULE=on GOTOOLCH
 bench-deps: test-deps
 	@scripts/install-packages.sh $(BENCH_PACKAGES)
 
-# -Wno-restrict: g++ 12 at -O3 reports a false -Wrestrict inside libstdc++'s
-# char_traits for std::string appends (GCC PR 105329).
 bench: bench-deps
 	cmake -S . -B $(BENCH_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DMODPROXY_WERROR=ON \
-	  -DMODPROXY_BENCHMARKS=ON -DCMAKE_CXX_FLAGS=-Wno-restrict
+	  -DMODPROXY_BENCHMARKS=ON
 	ninja -C $(BENCH_BUILD_DIR) modproxy micro_bench
 	mkdir -p $(BENCH_BUILD_DIR)/perf
 	./$(BENCH_BUILD_DIR)/micro_bench --benchmark_min_time=0.2 \

@@ -11,7 +11,7 @@
 
 namespace modproxy::cache {
 
-// The small cached files (.info, .mod, lists) most recently served, kept in
+// The small cached files (.info, .mod, lists, small zips) most recently served, kept in
 // memory so that a hit costs no open/stat/read/close: on this machine those
 // four system calls were most of the time of a cached .info hit. Bounded by
 // total body bytes, least recently used first out. Thread-safe.

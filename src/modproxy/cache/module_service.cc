@@ -50,7 +50,7 @@ boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& r
     if (hit &&
         (immutable || !allow_fetch || options_.upstream_off || IsFresh(hit->reader->modified()))) {
       metrics_.cache_hits.With({endpoint}).Increment();
-      co_return Promote(key, std::move(*hit), request.endpoint);
+      co_return Promote(key, std::move(*hit));
     }
   }
   if (!allow_fetch) {
@@ -110,10 +110,9 @@ bool ModuleService::TrustHot(const HotSet::Entry& entry, bool allow_fetch) const
   return !allow_fetch || options_.upstream_off || IsFresh(entry.modified);
 }
 
-Result<Answer> ModuleService::Promote(const std::string& key, Answer stored,
-                                      protocol::ModuleEndpoint endpoint) {
+Result<Answer> ModuleService::Promote(const std::string& key, Answer stored) {
   storage::BlobReader& reader = *stored.reader;
-  if (endpoint == ModuleEndpoint::kZip || reader.size() > HotSet::kMaxEntryBytes) return stored;
+  if (reader.size() > HotSet::kMaxEntryBytes) return stored;
   std::string body(reader.size(), '\0');
   std::size_t filled = 0;
   while (filled < body.size()) {

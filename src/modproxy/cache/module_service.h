@@ -77,8 +77,9 @@ class ModuleService {
   // stored object itself may be served.
   bool TrustHot(const HotSet::Entry& entry, bool allow_fetch) const;
   // A stored hit becomes an in-memory answer and enters the hot set when it
-  // is a small file; zips and large files keep their reader.
-  Result<Answer> Promote(const std::string& key, Answer stored, protocol::ModuleEndpoint endpoint);
+  // is small (any endpoint: for a 20 KB zip, open/fstat/sendfile/close cost
+  // more than a copy from memory); larger files keep their reader.
+  Result<Answer> Promote(const std::string& key, Answer stored);
 
   storage::Storage& storage_;
   UpstreamFetcher& fetcher_;

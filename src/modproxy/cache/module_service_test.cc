@@ -223,6 +223,22 @@ TEST_F(ModuleServiceTest, ImmutableHitsAreServedFromMemory) {
   EXPECT_EQ(upstream_->calls().size(), 0u);
 }
 
+TEST_F(ModuleServiceTest, SmallZipsComeFromMemoryLargeOnesStreamFromStorage) {
+  const std::string small = testkit::MakeZip({{"example.com/Hello@v1.0.0/go.mod", "module x\n"}});
+  const std::string large(HotSet::kMaxEntryBytes + 1, 'z');  // served as stored, never parsed
+  ASSERT_TRUE(storage_->Put("example.com/!hello/@v/v1.0.0.zip", small));
+  ASSERT_TRUE(storage_->Put("example.com/!hello/@v/v2.0.0.zip", large));
+  Result<Answer> hot = Get(Req(ModuleEndpoint::kZip, "v1.0.0"));
+  ASSERT_TRUE(hot.has_value());
+  ASSERT_TRUE(hot->body);
+  EXPECT_EQ(*hot->body, small);
+  Result<Answer> streamed = Get(Req(ModuleEndpoint::kZip, "v2.0.0"));
+  ASSERT_TRUE(streamed.has_value());
+  EXPECT_FALSE(streamed->body);
+  ASSERT_TRUE(streamed->reader);
+  EXPECT_EQ(streamed->reader->size(), large.size());
+}
+
 TEST_F(ModuleServiceTest, HotSetOfZeroBytesReadsStorageEveryTime) {
   service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_, negative_,
                                              Options(60s, false, 0));

@@ -157,7 +157,9 @@ const std::vector<SettingSpec>& Settings() {
       {"upstream_timeout", "upstream connect and stall timeout (total for small files)", "30s"},
       {"max_zip_size", "largest module zip fetched from an upstream (at most 500MiB)", "500MiB"},
       {"memory_cache_size",
-       "memory for small cached files (.info, .mod, lists) kept hot; 0 turns it off", "64MiB"},
+       "memory for small cached files up to 64KiB (.info, .mod, lists, small zips) kept hot; 0 "
+       "turns it off",
+       "64MiB"},
       {"threads", "event-loop threads (0: one per core)", "0"},
       {"fetch_workers", "threads running upstream fetches", "16"},
       {"log_level", "debug, info, warn or error", "info"},
