@@ -14,6 +14,8 @@ enum class ErrorCode {
   kGone,              // 410: the upstream said gone
   kInvalidArgument,   // 400: a malformed request path, version or value
   kForbidden,         // 403: refused by policy
+  kIntegrity,         // 403: content differs from what the checksum database recorded, or
+                      // the database misbehaved; the message starts with "SECURITY"
   kMethodNotAllowed,  // 405: not GET or HEAD
   kRateLimited,       // 429
   kTimeout,           // an upstream did not answer in time (502 to clients)

@@ -11,6 +11,7 @@ unsigned StatusFor(ErrorCode code) {
     case ErrorCode::kInvalidArgument:
       return 400;
     case ErrorCode::kForbidden:
+    case ErrorCode::kIntegrity:
       return 403;
     case ErrorCode::kMethodNotAllowed:
       return 405;
@@ -43,6 +44,8 @@ const char* ReasonFor(ErrorCode code) {
       return "upstream_timeout";
     case ErrorCode::kForbidden:
       return "forbidden";
+    case ErrorCode::kIntegrity:
+      return "integrity";
     case ErrorCode::kUnavailable:
       return "upstream_error";
     case ErrorCode::kUpstreamInvalid:
