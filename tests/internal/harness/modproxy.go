@@ -256,3 +256,96 @@ func (b *Buffer) Lines() []string {
 	}
 	return nil
 }
+
+// PID is the process id of the running modproxy.
+func (p *Proxy) PID() int { return p.cmd.Process.Pid }
+
+// PeakRSS is the process's peak resident set size so far (VmHWM in
+// /proc/<pid>/status), in bytes.
+func (p *Proxy) PeakRSS(t testing.TB) int64 {
+	t.Helper()
+	n, err := procStatusBytes(p.PID(), "VmHWM")
+	if err != nil {
+		t.Fatalf("peak RSS of modproxy: %v", err)
+	}
+	return n
+}
+
+// procStatusBytes reads a "Name:   N kB" field of /proc/<pid>/status.
+func procStatusBytes(pid int, field string) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(line, field+":") {
+			continue
+		}
+		f := strings.Fields(strings.TrimPrefix(line, field+":"))
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("unexpected %q", line)
+		}
+		var kb int64
+		if _, err := fmt.Sscan(f[0], &kb); err != nil {
+			return 0, fmt.Errorf("unexpected %q", line)
+		}
+		return kb << 10, nil
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
+
+// ToolResult is what a one-shot modproxy subcommand did.
+type ToolResult struct {
+	Args           []string
+	Stdout, Stderr string
+	Code           int   // exit code; -1 if killed by a signal
+	PeakRSS        int64 // bytes (ru_maxrss), 0 if unknown
+}
+
+// String summarises the run for failure messages.
+func (r ToolResult) String() string {
+	return fmt.Sprintf("modproxy %s: exit %d\nstdout:\n%s\nstderr:\n%s",
+		strings.Join(r.Args, " "), r.Code, tail(r.Stdout, 4000), tail(r.Stderr, 4000))
+}
+
+// RunTool runs `modproxy args...` to completion (at most timeout) in dir
+// ("" for a temp dir) and returns its output and exit code; it fails the
+// test only when the binary cannot run or does not finish in time.
+func RunTool(t testing.TB, timeout time.Duration, dir string, args ...string) ToolResult {
+	t.Helper()
+	cmd := Command(Binary(t), args...)
+	cmd.Env = ChildEnv()
+	cmd.Dir = dir
+	if cmd.Dir == "" {
+		cmd.Dir = t.TempDir()
+	}
+	var o, e Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("modproxy %s: %v", strings.Join(args, " "), err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(timeout):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("modproxy %s: still running after %v\nstdout:\n%s\nstderr:\n%s",
+			strings.Join(args, " "), timeout, tail(o.String(), 4000), tail(e.String(), 4000))
+	}
+	r := ToolResult{Args: args, Stdout: o.String(), Stderr: e.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.Code = ee.ExitCode()
+	default:
+		t.Fatalf("modproxy %s: %v", strings.Join(args, " "), err)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.PeakRSS = ru.Maxrss << 10 // kB on Linux
+	}
+	return r
+}
