@@ -1,0 +1,185 @@
+#include "modproxy/protocol/zip_rules.h"
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "modproxy/protocol/case_fold.h"
+#include "modproxy/protocol/module_path.h"
+#include "modproxy/protocol/text.h"
+#include "modproxy/protocol/zip_limits.h"
+
+namespace modproxy::protocol {
+namespace {
+
+using detail::Quote;
+
+// Entry names as they appear in violations: raw when that is safe on one
+// line, Go-style quoted otherwise.
+std::string Printable(std::string_view name) {
+  for (const char c : name) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7F) return Quote(name);
+  }
+  return detail::IsValidUtf8(name) ? std::string(name) : Quote(name);
+}
+
+// Case-fold collisions between paths, and between files and directories,
+// over every path and each of its parent directories (x/mod's
+// collisionChecker, with the same results).
+class CollisionChecker {
+ public:
+  // The reason `path` cannot be added, or "".
+  std::string Check(std::string_view path, bool is_dir) {
+    // Folding keeps every '/' (no rune folds to or from it), so the fold of
+    // each parent is a prefix of the path's fold: fold once, cut at slashes.
+    const std::string fold_storage = detail::FoldCase(path);
+    std::string_view fold = fold_storage;
+    std::vector<Seen*> walked;
+    while (true) {
+      auto [it, added] = seen_.try_emplace(std::string(fold), Seen{std::string(path), is_dir});
+      Seen& seen = it->second;
+      if (!added) {
+        if (seen.path != path) {
+          return "case-insensitive file name collision: " + Quote(seen.path) + " and " +
+                 Quote(path);
+        }
+        if (seen.is_dir != is_dir)
+          return "entry " + Quote(path) + " is both a file and a directory";
+        if (!is_dir) return "multiple entries for file " + Quote(path);
+        // Go walks up again from a directory it has seen; when every parent
+        // of it was already found consistent, that walk cannot fail.
+        if (seen.parents_ok) break;
+      }
+      walked.push_back(&seen);
+      const std::size_t slash = path.rfind('/');
+      if (slash == std::string_view::npos) break;
+      path = path.substr(0, slash);
+      fold = fold.substr(0, fold.rfind('/'));
+      is_dir = true;
+    }
+    for (Seen* seen : walked) seen->parents_ok = true;
+    return "";
+  }
+
+ private:
+  struct Seen {
+    std::string path;
+    bool is_dir;
+    bool parents_ok = false;  // every parent directory was added without a collision
+  };
+  // Node-based: the pointers in `walked` stay valid while more are added.
+  std::unordered_map<std::string, Seen> seen_;
+};
+
+}  // namespace
+
+std::string CleanPath(std::string_view path) {
+  if (path.empty()) return ".";
+  const bool rooted = path.front() == '/';
+  std::vector<std::string_view> parts;
+  std::size_t leading_dotdots = 0;  // ".." that cannot be removed (relative paths)
+  while (!path.empty()) {
+    const std::size_t slash = path.find('/');
+    const std::string_view elem = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (elem.empty() || elem == ".") continue;
+    if (elem == "..") {
+      if (parts.size() > leading_dotdots) {
+        parts.pop_back();
+      } else if (!rooted) {
+        parts.push_back(elem);
+        ++leading_dotdots;
+      }
+      continue;
+    }
+    parts.push_back(elem);
+  }
+  std::string out = rooted ? "/" : "";
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += '/';
+    out += parts[i];
+  }
+  return out.empty() ? "." : out;
+}
+
+std::vector<std::string> CheckModuleZip(std::string_view module, std::string_view version,
+                                        std::uint64_t zip_size,
+                                        const std::vector<ZipEntry>& entries) {
+  std::vector<std::string> violations;
+  if (Result<void> valid = CheckModuleVersion(module, version); !valid) {
+    violations.push_back(valid.error().message);
+    return violations;
+  }
+  if (zip_size > kMaxZipBytes) {
+    violations.push_back("module zip file is too large (" + std::to_string(zip_size) +
+                         " bytes; limit is " + std::to_string(kMaxZipBytes) + " bytes)");
+  }
+  const std::string prefix = std::string(module) + "@" + std::string(version) + "/";
+  CollisionChecker collisions;
+  std::uint64_t total = 0;
+  bool total_reported = false;
+  for (const ZipEntry& entry : entries) {
+    const auto violation = [&](const std::string& reason) {
+      violations.push_back(Printable(entry.name) + ": " + reason);
+    };
+    if (!entry.name.starts_with(prefix)) {
+      violation("path does not have prefix " + Quote(prefix));
+      continue;
+    }
+    std::string_view name = std::string_view(entry.name).substr(prefix.size());
+    if (name.empty()) continue;
+    const bool is_dir = name.back() == '/';
+    if (is_dir) name.remove_suffix(1);
+    if (CleanPath(name) != name) {
+      violation("file path is not clean");
+      continue;
+    }
+    if (name.front() == '/') {
+      violation("file path is not relative");
+      continue;
+    }
+    if (Result<void> ok = CheckFilePath(name); !ok) {
+      violation(ok.error().message);
+      continue;
+    }
+    if (std::string collision = collisions.Check(name, is_dir); !collision.empty()) {
+      violation(collision);
+      continue;
+    }
+    if (entry.IsSymlink()) {
+      violation("file is a symbolic link");
+      continue;
+    }
+    if (is_dir) continue;
+    const std::size_t slash = name.rfind('/');
+    const std::string_view base = slash == std::string_view::npos ? name : name.substr(slash + 1);
+    if (detail::FoldCase(base) == "go.mod") {
+      if (base != name) {
+        violation("go.mod file not in module root directory");
+        continue;
+      }
+      if (name != "go.mod") {
+        violation("go.mod files must have lowercase names");
+        continue;
+      }
+    }
+    const std::uint64_t size = entry.uncompressed_size;
+    if (size <= kMaxZipBytes - total) {
+      total += size;
+    } else if (!total_reported) {
+      total_reported = true;
+      violations.push_back("total uncompressed size of module contents too large (max size is " +
+                           std::to_string(kMaxZipBytes) + " bytes)");
+    }
+    if (name == "go.mod" && size > kMaxGoModBytes) {
+      violation("go.mod file too large (max size is " + std::to_string(kMaxGoModBytes) + " bytes)");
+    } else if (name == "LICENSE" && size > kMaxLicenseBytes) {
+      violation("LICENSE file too large (max size is " + std::to_string(kMaxLicenseBytes) +
+                " bytes)");
+    }
+  }
+  return violations;
+}
+
+}  // namespace modproxy::protocol
