@@ -74,48 +74,13 @@ std::string ThreeDigits(std::int64_t n) {
 }
 
 // tlog.Tile.Path: N in 3-digit groups, all but the last prefixed with 'x' (§7.6).
-std::string FormatTilePath(std::int64_t h, std::int64_t l, std::int64_t n, std::int64_t w) {
+std::string FormatTile(std::int64_t h, std::int64_t l, std::int64_t n, std::int64_t w) {
   std::string groups = ThreeDigits(n % 1000);
   for (; n >= 1000; n /= 1000) groups = "x" + ThreeDigits(n / 1000 % 1000) + "/" + groups;
   std::string path = "tile/" + std::to_string(h) + "/" + (l < 0 ? "data" : std::to_string(l)) + "/";
   path += groups;
   if (w != (std::int64_t{1} << h)) path += ".p/" + std::to_string(w);
   return path;
-}
-
-struct TileShape {
-  bool data = false;   // a data tile (level "data"), whose size is not fixed
-  std::int64_t width;  // hashes (or records) in the tile
-};
-
-// tlog.ParseTilePath accepts a path only if formatting the parsed tile gives
-// the same string back; doing the same rejects leading zeros, "x000" groups
-// and full-width ".p/" suffixes exactly as x/mod does.
-std::optional<TileShape> ParseTilePath(std::string_view path) {
-  std::vector<std::string_view> f = Split(path, '/');
-  if (f.size() < 4 || f[0] != "tile") return std::nullopt;
-  const std::optional<std::int64_t> h = ParseDigits(f[1]);
-  const std::optional<std::int64_t> l = f[2] == "data" ? -1 : ParseDigits(f[2]);
-  if (!h || !l || *h < 1 || *h > 30) return std::nullopt;
-  std::int64_t w = std::int64_t{1} << *h;
-  if (f[f.size() - 2].ends_with(".p")) {
-    const std::optional<std::int64_t> partial = ParseDigits(f.back());
-    if (!partial || *partial <= 0 || *partial >= w) return std::nullopt;
-    w = *partial;
-    f[f.size() - 2].remove_suffix(2);
-    f.pop_back();
-  }
-  std::int64_t n = 0;
-  for (std::size_t i = 3; i < f.size(); ++i) {
-    std::string_view group = f[i];
-    if (group.starts_with('x')) group.remove_prefix(1);
-    const std::optional<std::int64_t> value = ParseDigits(group);
-    if (!value || *value >= 1000) return std::nullopt;
-    if (n > (std::numeric_limits<std::int64_t>::max() - *value) / 1000) return std::nullopt;
-    n = n * 1000 + *value;
-  }
-  if (FormatTilePath(*h, *l, n, w) != path) return std::nullopt;
-  return TileShape{*l < 0, w};
 }
 
 // The x/mod sumdb server's modVerRE: "<no @>@v<N>.<N>.<N>" then "-<no @>"
@@ -179,9 +144,9 @@ Result<ParsedRequest> ParseSumdb(std::string_view path, std::string_view below) 
     if (Result<std::string> v = UnescapeVersion(mod_ver.substr(at + 1)); !v) return v.error();
   }
   if (request.endpoint == SumdbEndpoint::kTile) {
-    std::optional<TileShape> tile = ParseTilePath(rest);
+    const std::optional<SumdbTile> tile = ParseSumdbTilePath(rest);
     if (!tile) return Invalid("invalid tile path " + Quote(rest));
-    if (!tile->data) request.hash_tile_bytes = static_cast<std::uint64_t>(tile->width) * 32;
+    if (tile->l >= 0) request.hash_tile_bytes = static_cast<std::uint64_t>(tile->w) * 32;
   }
   // A lookup answer and a tile (even a partial one) never change; the tree
   // head and the "supported" probe do.
@@ -259,6 +224,40 @@ Result<ParsedRequest> ParseModule(std::string_view path) {
 }
 
 }  // namespace
+
+std::string FormatSumdbTilePath(const SumdbTile& tile) {
+  return FormatTile(tile.h, tile.l, tile.n, tile.w);
+}
+
+// tlog.ParseTilePath accepts a path only if formatting the parsed tile gives
+// the same string back; doing the same rejects leading zeros, "x000" groups
+// and full-width ".p/" suffixes exactly as x/mod does.
+std::optional<SumdbTile> ParseSumdbTilePath(std::string_view path) {
+  std::vector<std::string_view> f = Split(path, '/');
+  if (f.size() < 4 || f[0] != "tile") return std::nullopt;
+  const std::optional<std::int64_t> h = ParseDigits(f[1]);
+  const std::optional<std::int64_t> l = f[2] == "data" ? -1 : ParseDigits(f[2]);
+  if (!h || !l || *h < 1 || *h > 30) return std::nullopt;
+  std::int64_t w = std::int64_t{1} << *h;
+  if (f[f.size() - 2].ends_with(".p")) {
+    const std::optional<std::int64_t> partial = ParseDigits(f.back());
+    if (!partial || *partial <= 0 || *partial >= w) return std::nullopt;
+    w = *partial;
+    f[f.size() - 2].remove_suffix(2);
+    f.pop_back();
+  }
+  std::int64_t n = 0;
+  for (std::size_t i = 3; i < f.size(); ++i) {
+    std::string_view group = f[i];
+    if (group.starts_with('x')) group.remove_prefix(1);
+    const std::optional<std::int64_t> value = ParseDigits(group);
+    if (!value || *value >= 1000) return std::nullopt;
+    if (n > (std::numeric_limits<std::int64_t>::max() - *value) / 1000) return std::nullopt;
+    n = n * 1000 + *value;
+  }
+  if (FormatTile(*h, *l, n, w) != path) return std::nullopt;
+  return SumdbTile{*h, *l, n, w};
+}
 
 Result<std::string> PercentDecodePath(std::string_view raw) {
   std::string out;

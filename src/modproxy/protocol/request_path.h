@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -49,6 +50,22 @@ struct SumdbRequest {
   // bytes. 0 for data tiles and everything else.
   std::uint64_t hash_tile_bytes = 0;
 };
+
+// A tile of a checksum database's log (x/mod tlog.Tile, §7.6): the hashes at
+// level h*l (l = -1 for record data, spelled "data"), numbers n*2^h .. n*2^h+w-1.
+struct SumdbTile {
+  std::int64_t h = 0;  // 1..30
+  std::int64_t l = 0;  // -1 ("data") or >= 0
+  std::int64_t n = 0;  // >= 0
+  std::int64_t w = 0;  // 1..2^h; 2^h is a full tile
+};
+
+// tlog.Tile.Path: "tile/8/0/x001/x234/067.p/5" (the ".p/W" only when partial).
+std::string FormatSumdbTilePath(const SumdbTile& tile);
+
+// tlog.ParseTilePath, exactly: nullopt unless formatting the parsed tile gives
+// `path` back (so no leading zeros, no "x000" group, no full-width ".p/").
+std::optional<SumdbTile> ParseSumdbTilePath(std::string_view path);
 
 enum class OpsEndpoint { kHealthz, kReadyz, kMetrics };
 
