@@ -313,8 +313,14 @@ func (r ToolResult) String() string {
 // test only when the binary cannot run or does not finish in time.
 func RunTool(t testing.TB, timeout time.Duration, dir string, args ...string) ToolResult {
 	t.Helper()
+	return RunToolEnv(t, timeout, dir, nil, args...)
+}
+
+// RunToolEnv is RunTool with extra NAME=VALUE variables (MODPROXY_* included).
+func RunToolEnv(t testing.TB, timeout time.Duration, dir string, env []string, args ...string) ToolResult {
+	t.Helper()
 	cmd := Command(Binary(t), args...)
-	cmd.Env = ChildEnv()
+	cmd.Env = append(ChildEnv(), env...)
 	cmd.Dir = dir
 	if cmd.Dir == "" {
 		cmd.Dir = t.TempDir()
