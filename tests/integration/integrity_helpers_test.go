@@ -3,6 +3,7 @@ package integration
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -159,4 +160,12 @@ func writeModule(t testing.TB, root, escPath, version string, mod, zipData []byt
 			t.Fatal(err)
 		}
 	}
+}
+
+// brief describes a response for a failure message without dumping a zip.
+func brief(r *harness.Response) string {
+	if bytes.HasPrefix(r.Body, []byte("PK")) || r.Header.Get("Content-Type") == "application/zip" {
+		return fmt.Sprintf("%d with a %d-byte zip body", r.Status, len(r.Body))
+	}
+	return fmt.Sprintf("%d %q", r.Status, harness.OneLine(r.Body))
 }

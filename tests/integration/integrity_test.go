@@ -89,7 +89,7 @@ func TestIntegrityTamperedZip(t *testing.T) {
 			// Not remembered as good, not cached: asked again, refused again.
 			r = v.p.Get(m.URLPath("zip"))
 			if r.Status != 403 {
-				t.Errorf("second request for a tampered zip: want 403, got %s", r)
+				t.Errorf("second request for a tampered zip: want 403, got %s", brief(r))
 			}
 			harness.ExpectNoFile(t, v.p.CacheDir, m.TreePath("zip"))
 			// The go.mod of the same version is fine.
@@ -121,7 +121,7 @@ func TestIntegrityTamperedGoMod(t *testing.T) {
 			r := v.p.Get(m.URLPath("mod"))
 			expectSecurity(t, v.p, r, "mod", "checksum_mismatch", before, m.TreePath("mod"))
 			if r := v.p.Get(m.URLPath("mod")); r.Status != 403 {
-				t.Errorf("second request for a tampered go.mod: want 403, got %s", r)
+				t.Errorf("second request for a tampered go.mod: want 403, got %s", brief(r))
 			}
 			harness.ExpectNoFile(t, v.p.CacheDir, m.TreePath("mod"))
 			if who == "upstream" {
@@ -270,7 +270,7 @@ func TestIntegrityNoSumdbPathsNeverSentToDatabase(t *testing.T) {
 	v.up.Handle("^/"+bad.TreePath("zip")+"$", upstream.Rule{Fault: upstream.Body, Body: hostile})
 	r := v.p.Get(bad.URLPath("zip"))
 	if r.Status != 502 || !strings.HasPrefix(string(r.Body), "invalid module zip from ") {
-		t.Errorf("exempt path with a hostile zip: want 502 invalid module zip, got %s", r)
+		t.Errorf("exempt path with a hostile zip: want 502 invalid module zip, got %s", brief(r))
 	}
 	harness.ExpectNoFile(t, v.p.CacheDir, bad.TreePath("zip"))
 }
@@ -299,9 +299,10 @@ func TestIntegritySumdbUnavailable(t *testing.T) {
 			for _, ext := range []string{"mod", "zip"} {
 				r := p.Get(m.URLPath(ext))
 				if r.Status != 502 {
-					t.Errorf("database %s: want 502, got %s", how, r)
+					t.Errorf("database %s: want 502, got %s", how, brief(r))
+				} else {
+					r.ExpectOneLineError(t)
 				}
-				r.ExpectOneLineError(t)
 			}
 			harness.ExpectNoFile(t, p.CacheDir, m.TreePath("mod"))
 			harness.ExpectNoFile(t, p.CacheDir, m.TreePath("zip"))
@@ -324,7 +325,7 @@ func TestIntegritySumdbGoneAfterUse(t *testing.T) {
 	v.db.Stop()
 	r := v.p.Get(m.URLPath("zip"))
 	if r.Status != 502 {
-		t.Errorf("database gone: want 502, got %s", r)
+		t.Errorf("database gone: want 502, got %s", brief(r))
 	}
 	harness.ExpectNoFile(t, v.p.CacheDir, m.TreePath("zip"))
 	hit := v.p.Get(good.URLPath("zip"))
@@ -341,7 +342,7 @@ func TestIntegritySumdbDoesNotKnowVersion(t *testing.T) {
 	for _, ext := range []string{"mod", "zip"} {
 		r := v.p.Get(m.URLPath(ext))
 		if r.Status != 502 {
-			t.Errorf("unknown to the database: want 502, got %s", r)
+			t.Errorf("unknown to the database: want 502, got %s", brief(r))
 			continue
 		}
 		r.ExpectOneLineError(t)
@@ -502,5 +503,66 @@ func TestIntegrityFailureMetricLabels(t *testing.T) {
 	}
 	if n, _ := mt.Sum("modproxy_integrity_failures_total", harness.L("endpoint", "zip", "reason", "checksum_mismatch")); n != 1 {
 		t.Errorf("zip checksum_mismatch = %v, want 1\n%s", n, fmt.Sprint(mt.Find("modproxy_integrity_failures_total", nil)))
+	}
+}
+
+// Several clients waiting for the same tampered big zip (one fetch shared by
+// all, or not): none of them gets it whole, and nothing is cached.
+func TestIntegrityConcurrentClientsOfTamperedZip(t *testing.T) {
+	f := harness.Fixture(t)
+	m := f.Module(t, "example.com/big", "v1.0.0")
+	v := newVerifying(t, nil)
+	evil := tamperedZip(t, f, m)
+	v.up.Handle("^/"+m.TreePath("zip")+"$", upstream.Rule{Fault: upstream.Body, Body: evil,
+		Trickle: 500 * time.Millisecond})
+	type result struct {
+		status int
+		n      int
+		err    error
+	}
+	results := make(chan result, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			status, body, err := rawGet(t, v.p.URL, m.URLPath("zip"))
+			results <- result{status, len(body), err}
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		r := <-results
+		if r.status == 200 && (r.err == nil || r.n > len(evil)-holdBack) {
+			t.Errorf("client %d: status 200, %d of %d bytes, err %v: a tampered zip must never arrive whole", i, r.n, len(evil), r.err)
+		} else if r.status != 200 && r.status != 403 {
+			t.Errorf("client %d: status %d (err %v), want 403 or an aborted 200", i, r.status, r.err)
+		}
+	}
+	harness.ExpectNoFile(t, v.p.CacheDir, m.TreePath("zip"))
+}
+
+// --sumdb off: no database to compare hashes with, so a different but
+// well-formed zip is served (only the zip rules apply), and a zip breaking
+// the rules is still refused.
+func TestIntegritySumdbOffChecksOnlyZipRules(t *testing.T) {
+	f := harness.Fixture(t)
+	up := harness.Upstream(t, f.Tree)
+	p := harness.Start(t, harness.Options{Upstream: up.URL, Sumdb: "off"})
+	m := f.Module(t, "example.com/hello", "v1.0.0")
+	other := tamperedZip(t, f, m)
+	up.Handle("^/"+m.TreePath("zip")+"$", upstream.Rule{Fault: upstream.Body, Body: other})
+	p.Get(m.URLPath("zip")).ExpectBody(t, other)
+
+	bad := f.Module(t, "example.com/hello", "v1.1.0")
+	prefix := bad.Path + "@" + bad.Version + "/"
+	up.Handle("^/"+bad.TreePath("zip")+"$", upstream.Rule{Fault: upstream.Body, Body: ziptest.Build([]ziptest.Entry{
+		{Name: prefix + "go.mod", Data: f.Read(t, bad.TreePath("mod"))},
+		{Name: prefix + "HELLO.go", Data: []byte("package hello\n")},
+		{Name: prefix + "hello.go", Data: []byte("package hello\n")},
+	})})
+	r := p.Get(bad.URLPath("zip"))
+	if r.Status != 502 || !strings.HasPrefix(string(r.Body), "invalid module zip from ") {
+		t.Errorf("case-colliding zip with --sumdb off: want 502 invalid module zip, got %d %q", r.Status, harness.OneLine(r.Body))
+	}
+	harness.ExpectNoFile(t, p.CacheDir, bad.TreePath("zip"))
+	if n := integrityFailures(t, p, "zip", "zip_rules"); n != 1 {
+		t.Errorf("zip_rules{zip} = %v, want 1", n)
 	}
 }
