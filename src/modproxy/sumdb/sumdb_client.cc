@@ -107,8 +107,7 @@ Result<tlog::Tree> SumdbClient::OpenTreeNote(std::string_view note) {
       std::string_view reason = error.message;
       if (reason.starts_with(kSecurity)) reason.remove_prefix(kSecurity.size());
       return MakeError(ErrorCode::kIntegrity, std::string(kSecurity) + "checksum database " +
-                                                  verifier_.name +
-                                                  " tree note: " + std::string(reason));
+                                                  verifier_.name + ": " + std::string(reason));
     }
     return MakeError(ErrorCode::kUpstreamInvalid,
                      "checksum database " + verifier_.name + " sent a " + error.message);

@@ -55,7 +55,7 @@ class TestDatabase {
 
  private:
   Result<std::string> ServeTile(std::string_view path) const;
-  Result<std::string> ServeLookup(std::string_view path) const;
+  Result<std::string> ServeLookup(std::string_view mod_ver) const;
   tlog::Tree TreeLocked() const;
 
   const tlog::Signer signer_;

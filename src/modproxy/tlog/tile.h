@@ -1,10 +1,10 @@
 #pragma once
 
-#include <compare>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "modproxy/core/result.h"
@@ -21,7 +21,10 @@ struct Tile {
   int l = 0;  // -1..63
   std::int64_t n = 0;
   std::int64_t w = 0;  // 1..2^h
-  friend auto operator<=>(const Tile&, const Tile&) = default;
+  friend bool operator==(const Tile&, const Tile&) = default;
+  friend bool operator<(const Tile& a, const Tile& b) {
+    return std::tie(a.h, a.l, a.n, a.w) < std::tie(b.h, b.l, b.n, b.w);
+  }
 };
 
 // "tile/8/0/x001/x234/067.p/5" (protocol::FormatSumdbTilePath).
