@@ -299,7 +299,7 @@ type ToolResult struct {
 	Args           []string
 	Stdout, Stderr string
 	Code           int   // exit code; -1 if killed by a signal
-	PeakRSS        int64 // bytes (ru_maxrss), 0 if unknown
+	PeakRSS        int64 // bytes (VmHWM sampled every 2 ms while it ran), 0 if never sampled
 }
 
 // String summarises the run for failure messages.
@@ -330,8 +330,40 @@ func RunToolEnv(t testing.TB, timeout time.Duration, dir string, env []string, a
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("modproxy %s: %v", strings.Join(args, " "), err)
 	}
+	// Peak RSS: VmHWM of the process's own memory map, sampled until it
+	// exits (ru_maxrss would not do: it includes the test binary's RSS,
+	// which the child shares until exec). VmHWM only grows, so at most the
+	// last couple of milliseconds before exit can be missed.
+	var peak int64
+	var peakMu sync.Mutex
+	stopSampling := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if n, err := procStatusBytes(cmd.Process.Pid, "VmHWM"); err == nil {
+				peakMu.Lock()
+				if n > peak {
+					peak = n
+				}
+				peakMu.Unlock()
+			}
+			select {
+			case <-stopSampling:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		close(stopSampling)
+		<-sampled
+		done <- err
+	}()
 	var err error
 	select {
 	case err = <-done:
@@ -350,8 +382,8 @@ func RunToolEnv(t testing.TB, timeout time.Duration, dir string, env []string, a
 	default:
 		t.Fatalf("modproxy %s: %v", strings.Join(args, " "), err)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.PeakRSS = ru.Maxrss << 10 // kB on Linux
-	}
+	peakMu.Lock()
+	r.PeakRSS = peak
+	peakMu.Unlock()
 	return r
 }
