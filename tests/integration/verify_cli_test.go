@@ -48,11 +48,12 @@ func TestVerifyCommand(t *testing.T) {
 	v.db.Control(t, "reset=requests")
 	r := harness.RunToolEnv(t, 2*time.Minute, "", []string{"MODPROXY_SUMDB=" + v.db.VKey + " " + v.db.URL},
 		"verify", "--cache-dir", dir, "--online")
+	t.Logf("verify --online: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	if r.Code != 0 {
 		t.Errorf("verify --online of a good cache: want exit 0\n%s", r)
 	}
 	if len(v.db.Requests(t)) == 0 {
-		t.Errorf("verify --online never asked the checksum database")
+		t.Errorf("verify --online never asked the checksum database (copies of its answers in the cache are not the database)")
 	}
 
 	hello, upper, big := mods[0], mods[1], mods[3]
@@ -94,5 +95,25 @@ func TestVerifyCommand(t *testing.T) {
 	}
 	if r := verify(); r.Code != 0 {
 		t.Errorf("verify after restoring every file: want exit 0\n%s", r)
+	}
+}
+
+// verify --online against a database that has since forked (a tree
+// inconsistent with the one verified at fetch time) reports the misbehaviour.
+func TestVerifyOnlineDetectsForkedDatabase(t *testing.T) {
+	v := newVerifying(t, nil)
+	m := v.f.Module(t, "example.com/hello", "v1.0.0")
+	v.p.Get(m.URLPath("mod")).ExpectBody(t, v.f.Read(t, m.TreePath("mod")))
+	v.p.Get(m.URLPath("zip")).ExpectBody(t, v.f.Read(t, m.TreePath("zip")))
+	v.p.Stop()
+	v.db.Control(t, "tree=extend")
+	r := harness.RunToolEnv(t, 2*time.Minute, "", []string{"MODPROXY_SUMDB=" + v.db.VKey + " " + v.db.URL},
+		"verify", "--cache-dir", v.p.CacheDir, "--online")
+	t.Logf("verify --online: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	if r.Code != 1 {
+		t.Errorf("verify --online with a forked database: want exit 1\n%s", r)
+	}
+	if !strings.Contains(r.Stdout+r.Stderr, "SECURITY") && !strings.Contains(strings.ToLower(r.Stdout+r.Stderr), "misbehav") {
+		t.Errorf("verify --online should report the database's misbehaviour:\n%s", r)
 	}
 }
