@@ -9,6 +9,7 @@ data descriptors, a prepended stub, and zips broken in one way each.
 import io
 import os
 import struct
+import warnings
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -83,6 +84,11 @@ def seeds():
     yield "encrypted_and_bzip2.zip", bytes(flags)
     # 64 KiB of zeros deflated to ~100 bytes: a small bomb.
     yield "zeros.zip", make([(PREFIX + "zeros", bytes(65536))])
+    # Go allows a directory entry twice; directory entries may hold bytes.
+    yield "duplicate_dirs.zip", make(
+        [(PREFIX + "d/", b""), (PREFIX + "d/", b""), (PREFIX + "d/x.go", b"package d\n")],
+        compression=zipfile.ZIP_STORED,
+    )
     # What CheckModuleZip refuses: bad paths, collisions, symlinks, go.mod case.
     yield "rule_violations.zip", make(
         [
@@ -101,6 +107,7 @@ def seeds():
 
 
 def main():
+    warnings.simplefilter("ignore")  # zipfile warns about the duplicate names
     for target in ("zip_reader", "zip_rules"):
         out = os.path.join(HERE, "corpus", target)
         os.makedirs(out, exist_ok=True)
