@@ -167,6 +167,8 @@ int main(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand("serve", "serve the GOPROXY protocol from a cache");
   cli::RunSubcommand run_bench = cli::AddBenchCommand(app);
   cli::RunSubcommand run_probe = cli::AddProbeCommand(app);
+  cli::RunSubcommand run_hash = cli::AddHashCommand(app);
+  cli::RunSubcommand run_check_zip = cli::AddCheckZipCommand(app);
 
   std::map<std::string, std::string> values;
   std::string config_file;
@@ -191,6 +193,8 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("bench")) return run_bench();
   if (app.got_subcommand("probe")) return run_probe();
+  if (app.got_subcommand("hash")) return run_hash();
+  if (app.got_subcommand("check-zip")) return run_check_zip();
   if (serve->get_option("--config")->count() > 0) values["config"] = config_file;
   for (const config::SettingSpec& spec : config::Settings()) {
     if (serve->get_option(config::FlagName(spec.key))->count() > 0) {

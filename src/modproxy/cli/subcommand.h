@@ -12,5 +12,7 @@ using RunSubcommand = std::function<int()>;
 
 RunSubcommand AddBenchCommand(CLI::App& app);
 RunSubcommand AddProbeCommand(CLI::App& app);
+RunSubcommand AddHashCommand(CLI::App& app);      // modproxy hash zip|mod FILE
+RunSubcommand AddCheckZipCommand(CLI::App& app);  // modproxy check-zip FILE MODULE VERSION
 
 }  // namespace modproxy::cli

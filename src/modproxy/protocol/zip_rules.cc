@@ -7,12 +7,31 @@
 #include "modproxy/protocol/case_fold.h"
 #include "modproxy/protocol/module_path.h"
 #include "modproxy/protocol/text.h"
+#include "modproxy/protocol/unicode_letters.h"
 #include "modproxy/protocol/zip_limits.h"
 
 namespace modproxy::protocol {
 namespace {
 
 using detail::Quote;
+
+// Go's %q for the paths in collision messages: those passed CheckFilePath,
+// so their only non-ASCII runes are letters, which Go prints as they are.
+std::string GoQuote(std::string_view path) {
+  std::string out = "\"";
+  while (!path.empty()) {
+    const detail::DecodedRune r = detail::DecodeRune(path);
+    const std::string_view bytes = path.substr(0, r.size);
+    path.remove_prefix(r.size);
+    if (r.rune >= 0x80 && r.size > 1 && detail::IsNonAsciiLetter(r.rune)) {
+      out += bytes;
+    } else {
+      const std::string quoted = Quote(bytes);
+      out += quoted.substr(1, quoted.size() - 2);
+    }
+  }
+  return out + "\"";
+}
 
 // Entry names as they appear in violations: raw when that is safe on one
 // line, Go-style quoted otherwise.
@@ -41,12 +60,12 @@ class CollisionChecker {
       Seen& seen = it->second;
       if (!added) {
         if (seen.path != path) {
-          return "case-insensitive file name collision: " + Quote(seen.path) + " and " +
-                 Quote(path);
+          return "case-insensitive file name collision: " + GoQuote(seen.path) + " and " +
+                 GoQuote(path);
         }
         if (seen.is_dir != is_dir)
-          return "entry " + Quote(path) + " is both a file and a directory";
-        if (!is_dir) return "multiple entries for file " + Quote(path);
+          return "entry " + GoQuote(path) + " is both a file and a directory";
+        if (!is_dir) return "multiple entries for file " + GoQuote(path);
         // Go walks up again from a directory it has seen; when every parent
         // of it was already found consistent, that walk cannot fail.
         if (seen.parents_ok) break;
@@ -133,10 +152,6 @@ std::vector<std::string> CheckModuleZip(std::string_view module, std::string_vie
     if (is_dir) name.remove_suffix(1);
     if (CleanPath(name) != name) {
       violation("file path is not clean");
-      continue;
-    }
-    if (name.front() == '/') {
-      violation("file path is not relative");
       continue;
     }
     if (Result<void> ok = CheckFilePath(name); !ok) {

@@ -23,7 +23,7 @@ namespace modproxy::protocol {
 // Rules: module@version canonical and valid (CheckModuleVersion); zip_size
 // within kMaxZipBytes; each name starts with "module@version/" (an entry
 // equal to that prefix is skipped, as Go does; a trailing '/' marks a
-// directory); the rest is path.Clean, relative and passes CheckFilePath; no
+// directory); the rest is path.Clean and passes CheckFilePath (which refuses absolute paths); no
 // two entries equal under Unicode simple case folding (strings.EqualFold),
 // including a file and a directory, exact duplicates, and every parent
 // directory of every entry; a go.mod in any letter case is allowed only as

@@ -107,6 +107,14 @@ TEST(ZipRulesTest, CollisionsUseUnicodeSimpleFolding) {
   EXPECT_EQ(Check({"example.com/m@v1.0.0/\u00DF.go", "example.com/m@v1.0.0/ss.go"}), Violations{});
 }
 
+TEST(ZipRulesTest, CollisionMessagesQuoteLikeGo) {
+  // Checked against x/mod CheckZip: letters are printed as they are.
+  EXPECT_EQ(
+      Check({"example.com/m@v1.0.0/\u00E9t\u00E9.go", "example.com/m@v1.0.0/\u00C9T\u00C9.go"}),
+      Violations{"example.com/m@v1.0.0/\u00C9T\u00C9.go: case-insensitive file name collision: "
+                 "\"\u00E9t\u00E9.go\" and \"\u00C9T\u00C9.go\""});
+}
+
 TEST(ZipRulesTest, FoldCaseMatchesGoStrToFold) {
   EXPECT_EQ(detail::FoldCase("ABC/xyz"), "abc/xyz");
   EXPECT_EQ(detail::FoldCase("\u212A"), "k");
@@ -148,7 +156,8 @@ TEST(ZipRulesTest, UncleanAndAbsolutePaths) {
                 .size(),
             3u);
   EXPECT_EQ(Check({"example.com/m@v1.0.0//etc/passwd"}),
-            Violations{"example.com/m@v1.0.0//etc/passwd: file path is not relative"});
+            Violations{"example.com/m@v1.0.0//etc/passwd: malformed file path \"/etc/passwd\": "
+                       "empty path element"});
 }
 
 TEST(ZipRulesTest, InvalidModuleOrVersionStopsTheCheck) {
