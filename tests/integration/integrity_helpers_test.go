@@ -169,3 +169,14 @@ func brief(r *harness.Response) string {
 	}
 	return fmt.Sprintf("%d %q", r.Status, harness.OneLine(r.Body))
 }
+
+// eventuallyServed waits until m's file is served whole again once the
+// upstream or the database behaves: a refusal may be remembered for
+// --negative-ttl (tests set it short), never stored as good or bad on disk.
+func eventuallyServed(t *testing.T, p *harness.Proxy, m harness.Module, ext string, want []byte) {
+	t.Helper()
+	harness.Eventually(t, 10*time.Second, func() (bool, string) {
+		r := p.Get(m.URLPath(ext))
+		return r.Status == 200 && bytes.Equal(r.Body, want), fmt.Sprintf("%s still answers %s", m.URLPath(ext), brief(r))
+	})
+}

@@ -79,7 +79,7 @@ func TestIntegrityTamperedZip(t *testing.T) {
 			if who == "database" {
 				dbArgs = []string{"-tamper", m.Path + "@" + m.Version + ":zip"}
 			}
-			v := newVerifying(t, dbArgs)
+			v := newVerifying(t, dbArgs, "--negative-ttl", "200ms")
 			if who == "upstream" {
 				v.up.Handle("^/"+m.TreePath("zip")+"$", upstream.Rule{Fault: upstream.Body, Body: tamperedZip(t, f, m)})
 			}
@@ -96,7 +96,7 @@ func TestIntegrityTamperedZip(t *testing.T) {
 			v.p.Get(m.URLPath("mod")).ExpectBody(t, f.Read(t, m.TreePath("mod")))
 			if who == "upstream" {
 				v.up.ClearRules()
-				v.p.Get(m.URLPath("zip")).ExpectBody(t, f.Read(t, m.TreePath("zip")))
+				eventuallyServed(t, v.p, m, "zip", f.Read(t, m.TreePath("zip")))
 			}
 		})
 	}
@@ -112,7 +112,7 @@ func TestIntegrityTamperedGoMod(t *testing.T) {
 			if who == "database" {
 				dbArgs = []string{"-tamper", m.Path + "@" + m.Version + ":mod"}
 			}
-			v := newVerifying(t, dbArgs)
+			v := newVerifying(t, dbArgs, "--negative-ttl", "200ms")
 			if who == "upstream" {
 				evil := append(f.Read(t, m.TreePath("mod")), []byte("\nreplace example.com/hello => example.com/evil v1.0.0\n")...)
 				v.up.Handle("^/"+m.TreePath("mod")+"$", upstream.Rule{Fault: upstream.Body, Body: evil})
@@ -126,7 +126,7 @@ func TestIntegrityTamperedGoMod(t *testing.T) {
 			harness.ExpectNoFile(t, v.p.CacheDir, m.TreePath("mod"))
 			if who == "upstream" {
 				v.up.ClearRules()
-				v.p.Get(m.URLPath("mod")).ExpectBody(t, f.Read(t, m.TreePath("mod")))
+				eventuallyServed(t, v.p, m, "mod", f.Read(t, m.TreePath("mod")))
 			}
 		})
 	}
@@ -149,7 +149,7 @@ func TestIntegrityTreeNoteSignature(t *testing.T) {
 	for _, mode := range []string{"corrupt", "otherkey"} {
 		for _, when := range []string{"first-contact", "after-verified"} {
 			t.Run(mode+"/"+when, func(t *testing.T) {
-				v := newVerifying(t, nil)
+				v := newVerifying(t, nil, "--negative-ttl", "200ms")
 				good := v.f.Module(t, "example.com/hello", "v1.0.0")
 				m := v.f.Module(t, "example.com/hello", "v1.1.0")
 				if when == "after-verified" {
@@ -163,8 +163,8 @@ func TestIntegrityTreeNoteSignature(t *testing.T) {
 				r = v.p.Get(m.URLPath("zip"))
 				expectSecurity(t, v.p, r, "zip", "sumdb_misbehaviour", beforeZip, m.TreePath("mod"), m.TreePath("zip"))
 				v.db.Control(t, "sign=good")
-				v.p.Get(m.URLPath("mod")).ExpectBody(t, v.f.Read(t, m.TreePath("mod")))
-				v.p.Get(m.URLPath("zip")).ExpectBody(t, v.f.Read(t, m.TreePath("zip")))
+				eventuallyServed(t, v.p, m, "mod", v.f.Read(t, m.TreePath("mod")))
+				eventuallyServed(t, v.p, m, "zip", v.f.Read(t, m.TreePath("zip")))
 			})
 		}
 	}
@@ -379,7 +379,7 @@ const holdBack = 64 << 10
 func TestIntegrityBigTamperedZipNeverCompletes(t *testing.T) {
 	f := harness.Fixture(t)
 	m := f.Module(t, "example.com/big", "v1.0.0")
-	v := newVerifying(t, nil)
+	v := newVerifying(t, nil, "--negative-ttl", "200ms")
 	evil := tamperedZip(t, f, m)
 	v.up.Handle("^/"+m.TreePath("zip")+"$", upstream.Rule{Fault: upstream.Body, Body: evil,
 		Trickle: 500 * time.Millisecond})
@@ -407,7 +407,7 @@ func TestIntegrityBigTamperedZipNeverCompletes(t *testing.T) {
 	}
 	// The honest zip goes through whole afterwards.
 	v.up.ClearRules()
-	v.p.Get(m.URLPath("zip")).ExpectBody(t, f.Read(t, m.TreePath("zip")))
+	eventuallyServed(t, v.p, m, "zip", f.Read(t, m.TreePath("zip")))
 }
 
 // A big zip on a miss is streamed to the first client while it downloads:
@@ -417,7 +417,7 @@ func TestIntegrityBigTamperedZipNeverCompletes(t *testing.T) {
 func TestIntegrityBigZipStreamedButTailHeldBack(t *testing.T) {
 	f := harness.Fixture(t)
 	m := f.Module(t, "example.com/big", "v1.0.0")
-	v := newVerifying(t, nil, "--upstream-timeout", "4s")
+	v := newVerifying(t, nil, "--upstream-timeout", "4s", "--negative-ttl", "200ms")
 	full := f.Read(t, m.TreePath("zip"))
 	const stallAt = 1 << 20
 	v.up.Handle("^/"+m.TreePath("zip")+"$", upstream.Rule{Fault: upstream.StallAfter, StallAfter: stallAt})
@@ -481,7 +481,7 @@ wait:
 	t.Logf("client got %d of %d bytes, status %d, err %v", r.n, len(full), r.status, r.err)
 	harness.ExpectNoFile(t, v.p.CacheDir, m.TreePath("zip"))
 	v.up.ClearRules()
-	v.p.Get(m.URLPath("zip")).ExpectBody(t, full)
+	eventuallyServed(t, v.p, m, "zip", full)
 }
 
 // Every counter this issue adds appears in /metrics with the documented
