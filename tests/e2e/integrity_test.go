@@ -3,10 +3,12 @@ package e2e
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"modproxy/tests/fixtures/upstream"
 	"modproxy/tests/internal/harness"
@@ -20,7 +22,10 @@ func TestGoCommandThroughVerifyingProxy(t *testing.T) {
 	up := harness.Upstream(t, f.Tree)
 	db := harness.StartSumdbArgs(t, f,
 		"-tamper", "example.com/hello@v1.0.0:zip", "-tamper", "example.com/hello@v1.1.0:mod")
-	p := harness.Start(t, harness.Options{Upstream: up.URL, Sumdb: db.VKey + " " + db.URL})
+	// A refusal may be remembered for --negative-ttl; keep that short so the
+	// last case can see the honest zip again.
+	p := harness.Start(t, harness.Options{Upstream: up.URL, Sumdb: db.VKey + " " + db.URL,
+		Args: []string{"--negative-ttl", "200ms"}})
 	env := harness.NewGoEnv(t, p.URL, "off")
 
 	t.Run("good", func(t *testing.T) {
@@ -42,6 +47,10 @@ func TestGoCommandThroughVerifyingProxy(t *testing.T) {
 		up.Handle("^/"+m.TreePath("zip")+"$", upstream.Rule{Fault: upstream.Body, Body: otherZip(t, f.Read(t, m.TreePath("zip")))})
 		expectGoSecurity(t, env, m.Path+"@"+m.Version)
 		up.ClearRules()
+		harness.Eventually(t, 10*time.Second, func() (bool, string) {
+			r := p.Get(m.URLPath("zip"))
+			return r.Status == 200, fmt.Sprintf("honest zip still answered %d", r.Status)
+		})
 		env.Download(t, m)
 	})
 }
