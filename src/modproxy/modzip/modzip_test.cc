@@ -124,6 +124,35 @@ TEST(InspectZipTest, GoModDirectoryVectorFromXMod) {
   EXPECT_EQ(got.h1, "h1:Mun5l9cBlDnnV6JasTpio2aZJSbFj++h+814mnKC/OM=");
 }
 
+TEST(InspectZipTest, RepeatedDirectoryIsHashedWithItsLastEntryAsGoDoes) {
+  // fuzz/regressions/zip_rules/inspect_zip_duplicate_dir_h1.zip: a directory
+  // entry twice, the second holding bytes. dirhash.HashZip uses the last
+  // entry's bytes for both lines (vector from x/mod's dirhash.Hash1 over
+  // d/="x", d/="x", d/a.go; the regression file itself hashes as in Go too).
+  const std::string zip =
+      BuildZip({Stored("example.com/m@v1.0.0/d/", ""), Stored("example.com/m@v1.0.0/d/", "x"),
+                Stored("example.com/m@v1.0.0/d/a.go", "package a\n")});
+  const ZipInspection got = Inspect(zip, "example.com/m");
+  EXPECT_EQ(got.violations, std::vector<std::string>{});
+  EXPECT_EQ(got.h1, "h1:5NlB7NOK9G1E1sihD/dYGLRMGReaFKFUl9/GO2JPCBA=");
+  EXPECT_EQ(got.files, 1u);
+  StringZipSource source(zip);
+  EXPECT_EQ(*HashZip(source), got.h1);
+}
+
+TEST(InspectZipTest, EarlierCopyOfARepeatedDirectoryIsNotRead) {
+  // The go command never reads it (Unzip skips directories, HashZip opens
+  // the last entry of a name), so its bytes cannot make the zip invalid.
+  Spec broken = Stored("example.com/m@v1.0.0/d/", "");
+  broken.crc = 1;
+  broken.uncompressed_size = 5;
+  const ZipInspection got = Inspect(BuildZip({broken, Stored("example.com/m@v1.0.0/d/", ""),
+                                              Stored("example.com/m@v1.0.0/d/a.go", "a")}),
+                                    "example.com/m");
+  EXPECT_EQ(got.violations, std::vector<std::string>{});
+  EXPECT_FALSE(got.h1.empty());
+}
+
 TEST(InspectZipTest, RuleViolationsAreListedWithoutAHash) {
   std::vector<Spec> specs = WorkedExampleSpecs();
   specs.push_back(Stored(std::string(kPrefix) + "HELLO.go", "package hello\n"));
