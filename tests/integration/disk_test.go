@@ -60,8 +60,10 @@ func fill(t *testing.T, dir string) string {
 	return p
 }
 
-// Disk full: a zip that does not fit is 503 with a reason and leaves nothing
-// behind; a small file that cannot be cached is still served.
+// Disk full: a zip that does not fit leaves nothing behind, and the client
+// never gets it whole: a 503 with a reason when the disk filled up before
+// any byte was sent, else a 200 cut off mid-body (a zip miss streams while it
+// downloads). A small file that cannot be cached is still served.
 func TestDiskFull(t *testing.T) {
 	dir := mountTmpfs(t, "1m")
 	f := harness.Fixture(t)
@@ -72,12 +74,16 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("fixture zip of %d bytes would fit the 1 MiB tmpfs", big.ZipSize)
 	}
 
-	r := p.Get(big.URLPath("zip"))
-	if r.Status != 503 {
-		t.Fatalf("zip larger than the free space: want 503, got %s", r)
+	r, err := p.Client().DoErr("GET", big.URLPath("zip"))
+	switch {
+	case err != nil:
+		t.Logf("zip larger than the free space: response cut off (%v)", err)
+	case r.Status == 503:
+		r.ExpectOneLineError(t)
+		r.ExpectCacheHitHeader(t, "")
+	default:
+		t.Fatalf("zip larger than the free space: want 503 or a cut-off body, got %s", r)
 	}
-	r.ExpectOneLineError(t)
-	r.ExpectCacheHitHeader(t, "")
 	harness.ExpectNoFile(t, dir, big.TreePath("zip"))
 	if n, biggest := harness.TotalSize(dir); n > 256<<10 {
 		t.Errorf("%d bytes left in the cache after the failed zip (largest %s): partial file not removed", n, biggest)

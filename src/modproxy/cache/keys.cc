@@ -23,6 +23,18 @@ std::string InfoKeyFor(std::string_view escaped_module, std::string_view escaped
   return std::string(escaped_module) + "/@v/" + std::string(escaped_version) + ".info";
 }
 
+std::string SumKeyFor(std::string_view escaped_module, std::string_view escaped_version,
+                      bool go_mod) {
+  return ".modproxy/sums/" + std::string(escaped_module) + "/@v/" + std::string(escaped_version) +
+         (go_mod ? ".mod" : ".zip");
+}
+
+std::string SumLine(std::string_view module, std::string_view version, bool go_mod,
+                    std::string_view h1) {
+  return std::string(module) + " " + std::string(version) + (go_mod ? "/go.mod " : " ") +
+         std::string(h1) + "\n";
+}
+
 std::string KeyFor(const protocol::SumdbRequest& request) {
   return "sumdb/" + request.name + "/" + request.rest;
 }

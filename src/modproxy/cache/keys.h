@@ -18,6 +18,17 @@ std::string KeyFor(const protocol::ModuleRequest& request);
 // "<escaped module>/@v/<escaped version>.info" for another version of the same module.
 std::string InfoKeyFor(std::string_view escaped_module, std::string_view escaped_version);
 
+// Where the go.sum line of a verified .mod or .zip is recorded when it is
+// cached (bookkeeping, outside the GOPROXY tree): ".modproxy/sums/<escaped
+// module>/@v/<escaped version>.mod" or ".zip". `modproxy verify` checks the
+// cached files against them.
+std::string SumKeyFor(std::string_view escaped_module, std::string_view escaped_version,
+                      bool go_mod);
+
+// The go.sum line of a file: "M V h1:..." (zip) or "M V/go.mod h1:...".
+std::string SumLine(std::string_view module, std::string_view version, bool go_mod,
+                    std::string_view h1);
+
 // "sumdb/<name>/<rest>".
 std::string KeyFor(const protocol::SumdbRequest& request);
 

@@ -1,10 +1,12 @@
 #include "modproxy/cache/module_service.h"
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "modproxy/cache/content_checks.h"
 #include "modproxy/cache/keys.h"
-#include "modproxy/cache/zip_sanity.h"
+#include "modproxy/modzip/inspect_zip.h"
+#include "modproxy/protocol/dirhash.h"
 #include "modproxy/protocol/module_path.h"
 #include "modproxy/protocol/semver.h"
 #include "modproxy/protocol/version_list.h"
@@ -29,7 +31,7 @@ ModuleService::ModuleService(storage::Storage& storage, UpstreamFetcher& fetcher
       hot_(options.hot_set_bytes) {}
 
 boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& request,
-                                                          bool allow_fetch) {
+                                                          bool allow_fetch, bool may_stream) {
   const char* endpoint = protocol::EndpointName(request.endpoint);
   // A non-canonical .info query ("master", "v1.2") names no file of the tree.
   const bool cacheable = request.endpoint != ModuleEndpoint::kInfo || request.canonical;
@@ -61,14 +63,17 @@ boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& r
   if (std::optional<Error> remembered = negative_cache_.Find(key)) co_return *remembered;
 
   metrics_.cache_misses.With({endpoint}).Increment();
+  if (request.endpoint == ModuleEndpoint::kZip) {
+    Result<Answer> zip = co_await GetZipMiss(request, key, may_stream);
+    co_return zip;
+  }
   Singleflight<Result<Fetched>>::Work work = [this, request, key]() {
     switch (request.endpoint) {
       case ModuleEndpoint::kInfo:
         return FetchInfo(request, key);
       case ModuleEndpoint::kMod:
         return FetchMod(request, key);
-      case ModuleEndpoint::kZip:
-        return FetchZip(request, key);
+      case ModuleEndpoint::kZip:  // GetZipMiss
       case ModuleEndpoint::kList:
         return FetchList(request, key);
       case ModuleEndpoint::kLatest:
@@ -85,6 +90,42 @@ boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& r
   answer.stale = fetched->stale;
   answer.cache_hit = fetched->stale;
   answer.body = fetched->body;
+  co_return answer;
+}
+
+boost::asio::awaitable<Result<Answer>> ModuleService::GetZipMiss(const ModuleRequest& request,
+                                                                 const std::string& key,
+                                                                 bool may_stream) {
+  std::shared_ptr<ZipStream> stream;
+  bool leader = false;
+  {
+    std::lock_guard lock(streams_mu_);
+    std::shared_ptr<ZipStream>& slot = streams_[key];
+    if (!slot) {
+      slot = std::make_shared<ZipStream>(kZipHoldBackBytes);
+      leader = true;
+    }
+    stream = slot;
+  }
+  if (leader) {
+    boost::asio::post(workers_, [this, request, key, stream] {
+      Result<Fetched> fetched = FetchZip(request, key, stream.get());
+      // Unregistered before the end is published: a client arriving later
+      // finds the stored zip (FetchZip looks there first), never a dead stream.
+      {
+        std::lock_guard lock(streams_mu_);
+        streams_.erase(key);
+      }
+      stream->Finish(fetched ? Result<void>() : Result<void>(fetched.error()));
+    });
+  }
+  const ZipStream::Snapshot snapshot = co_await AwaitZipStream(stream, 0, !may_stream);
+  if (snapshot.state == ZipStream::State::kFailed) co_return snapshot.error;
+  // Finished before anything was released (small zips always are): the
+  // stored, verified file answers with its length known.
+  if (snapshot.state == ZipStream::State::kDone) co_return FromStorage(key, /*cache_hit=*/false);
+  Answer answer;
+  answer.stream = stream;
   co_return answer;
 }
 
@@ -166,24 +207,98 @@ Result<ModuleService::Fetched> ModuleService::FetchInfo(const ModuleRequest& req
   return Fetched{std::make_shared<const std::string>(std::move(*body)), false};
 }
 
-Result<ModuleService::Fetched> ModuleService::FetchMod(const ModuleRequest& /*request*/,
+Result<void> ModuleService::VerifySum(const ModuleRequest& request, bool go_mod,
+                                      std::string_view h1,
+                                      std::chrono::steady_clock::time_point started) {
+  const char* endpoint = go_mod ? "mod" : "zip";
+  Result<SumVerdict> verdict = SumVerdict{};
+  if (options_.verifier != nullptr) {
+    verdict = options_.verifier->Check(request.module, request.version, go_mod, h1);
+  }
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+  metrics_.verify_duration.With({endpoint}).Observe(elapsed.count());
+  if (!verdict) {
+    const Error& error = verdict.error();
+    if (error.code == ErrorCode::kIntegrity) {
+      const bool mismatch = error.message.find("checksum mismatch") != std::string::npos;
+      metrics_.integrity_failures
+          .With({endpoint, mismatch ? "checksum_mismatch" : "sumdb_misbehaviour"})
+          .Increment();
+      metrics_.verifications.With({endpoint, "refused"}).Increment();
+      spdlog::error("{}", error.message);
+    } else {
+      metrics_.verifications.With({endpoint, "error"}).Increment();
+      spdlog::warn("cannot verify {}@{}: {}", request.module, request.version, error.message);
+    }
+    return error;
+  }
+  metrics_.verifications.With({endpoint, verdict->database.empty() ? "exempt" : "ok"}).Increment();
+  // Recorded before the file itself is committed: a cached file always has
+  // its line (a line without its file is harmless).
+  const std::string line = SumLine(request.module, request.version, go_mod, h1);
+  if (Result<void> r =
+          storage_.Put(SumKeyFor(request.escaped_module, request.escaped_version, go_mod), line);
+      !r) {
+    return MakeError(ErrorCode::kStorage, "cannot record the checksum: " + r.error().message);
+  }
+  return {};
+}
+
+Result<ModuleService::Fetched> ModuleService::FetchMod(const ModuleRequest& request,
                                                        const std::string& key) {
   Result<std::string> body = fetcher_.ChainSmall(key, &CheckGoMod);
   if (!body) {
     if (IsNotFound(body.error())) negative_cache_.Remember(key, body.error());
     return body.error();
   }
+  const auto started = std::chrono::steady_clock::now();
+  if (Result<void> verified =
+          VerifySum(request, /*go_mod=*/true, protocol::HashGoMod(*body), started);
+      !verified) {
+    if (verified.error().code == ErrorCode::kStorage) {
+      // The sum could not be recorded: serve the verified file, cache nothing.
+      metrics_.cache_write_failures.With({}).Increment();
+      spdlog::error("{}: {}", key, verified.error().message);
+      return Fetched{std::make_shared<const std::string>(std::move(*body)), false};
+    }
+    return verified.error();
+  }
   StoreBestEffort(key, *body);
   return Fetched{std::make_shared<const std::string>(std::move(*body)), false};
 }
 
 Result<ModuleService::Fetched> ModuleService::FetchZip(const ModuleRequest& request,
-                                                       const std::string& key) {
-  Result<void> stored = fetcher_.ChainToStorage(key, storage_, key, [&](const std::string& staged) {
-    return CheckZipStructure(staged, request.module, request.version);
-  });
+                                                       const std::string& key, ZipStream* stream) {
+  // Stored by a download that ended while this client was on its way here.
+  if (storage_.Stat(key)) return Fetched{nullptr, false};
+  Result<void> stored = fetcher_.ChainToStorage(
+      key, storage_, key,
+      [&](const std::string& staged) -> Result<void> {
+        const auto started = std::chrono::steady_clock::now();
+        Result<std::unique_ptr<protocol::ZipSource>> source = modzip::OpenZipFile(staged);
+        if (!source) return MakeError(ErrorCode::kStorage, source.error().message);
+        Result<modzip::ZipInspection> inspected =
+            modzip::InspectZip(**source, request.module, request.version);
+        if (!inspected) return MakeError(ErrorCode::kStorage, inspected.error().message);
+        if (!inspected->violations.empty()) {
+          metrics_.integrity_failures.With({"zip", "zip_rules"}).Increment();
+          metrics_.verifications.With({"zip", "refused"}).Increment();
+          std::string message = "invalid module zip: " + inspected->violations.front();
+          if (inspected->violations.size() > 1) {
+            message += " (and " + std::to_string(inspected->violations.size() - 1) + " more)";
+          }
+          spdlog::error("{}@{}: {}", request.module, request.version, message);
+          return MakeError(ErrorCode::kUpstreamInvalid, message);
+        }
+        return VerifySum(request, /*go_mod=*/false, inspected->h1, started);
+      },
+      stream);
   if (!stored) {
-    if (IsNotFound(stored.error())) negative_cache_.Remember(key, stored.error());
+    // A refused download is remembered like a 404, so a client retrying in a
+    // loop does not make every retry download and hash it again.
+    if (IsNotFound(stored.error()) || stored.error().code == ErrorCode::kIntegrity) {
+      negative_cache_.Remember(key, stored.error());
+    }
     if (stored.error().code == ErrorCode::kStorage) {
       metrics_.cache_write_failures.With({}).Increment();
       spdlog::error("cache write {} failed: {}", key, stored.error().message);

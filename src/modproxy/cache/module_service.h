@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -12,6 +14,7 @@
 #include "modproxy/cache/hot_set.h"
 #include "modproxy/cache/negative_cache.h"
 #include "modproxy/cache/singleflight.h"
+#include "modproxy/cache/sum_verifier.h"
 #include "modproxy/cache/upstream_fetcher.h"
 #include "modproxy/metrics/metrics.h"
 #include "modproxy/protocol/request_path.h"
@@ -29,12 +32,18 @@ struct ModuleServiceOptions {
   bool upstream_off = false;
   // Memory for small cached files kept hot (HotSet); 0 turns it off.
   std::size_t hot_set_bytes = 64 * 1024 * 1024;
+  // Checks fetched .mod and .zip hashes against the checksum database; null
+  // when no database is configured (--sumdb off). The zip rules apply either way.
+  SumVerifier* verifier = nullptr;
 };
 
 // The GOPROXY endpoints over the cache: storage first; a miss goes to the
 // upstream chain once per key however many clients wait (singleflight), on the
 // worker pool; what comes back is checked, stored atomically, then served.
-// .info (canonical), .mod and .zip are immutable once cached. @v/list and
+// .info (canonical), .mod and .zip are immutable once cached. A fetched .mod
+// or .zip is verified before it is stored or served: the module zip rules,
+// then its h1 against the checksum database; its go.sum line is recorded
+// beside the cache (SumKeyFor). @v/list and
 // @latest are refreshed after list_ttl, merged with the versions already
 // cached, and served stale (with a log line) when the upstream fails.
 class ModuleService {
@@ -48,8 +57,14 @@ class ModuleService {
   // Errors: kNotFound/kGone (404/410 upstream or nothing cached), kTimeout,
   // kUnavailable, kUpstreamInvalid (502), kStorage (503: a zip that could not
   // be stored; small files are served even when storing fails).
+  // `may_stream`: the client can take a zip miss while it downloads (an
+  // Answer with a stream, sent chunked); otherwise the answer waits until
+  // the zip is verified and stored.
   boost::asio::awaitable<Result<Answer>> Get(const protocol::ModuleRequest& request,
-                                             bool allow_fetch);
+                                             bool allow_fetch, bool may_stream = false);
+
+  // Bytes of a zip miss held back from streaming readers until it verified.
+  static constexpr std::uint64_t kZipHoldBackBytes = 64 * 1024;
 
  private:
   struct Fetched {
@@ -61,9 +76,18 @@ class ModuleService {
   Result<Answer> FromStorage(const std::string& key, bool cache_hit);
   Result<Fetched> FetchInfo(const protocol::ModuleRequest& request, const std::string& key);
   Result<Fetched> FetchMod(const protocol::ModuleRequest& request, const std::string& key);
-  Result<Fetched> FetchZip(const protocol::ModuleRequest& request, const std::string& key);
+  Result<Fetched> FetchZip(const protocol::ModuleRequest& request, const std::string& key,
+                           ZipStream* stream);
+  // A zip miss: one download per key on the workers, followed by every
+  // client asking for it meanwhile (ZipStream).
+  boost::asio::awaitable<Result<Answer>> GetZipMiss(const protocol::ModuleRequest& request,
+                                                    const std::string& key, bool may_stream);
   Result<Fetched> FetchList(const protocol::ModuleRequest& request, const std::string& key);
   Result<Fetched> FetchLatest(const protocol::ModuleRequest& request, const std::string& key);
+  // The h1 of a fetched .mod or .zip against the checksum database, with
+  // metrics and an error-level log line for refusals; records the go.sum line.
+  Result<void> VerifySum(const protocol::ModuleRequest& request, bool go_mod, std::string_view h1,
+                         std::chrono::steady_clock::time_point started);
   // Stores a small body; a failure is logged and counted, never fatal.
   void StoreBestEffort(const std::string& key, std::string_view bytes);
   // Canonical, non-pseudo versions with a cached .info, .mod or .zip.
@@ -88,6 +112,8 @@ class ModuleService {
   NegativeCache& negative_cache_;
   ModuleServiceOptions options_;
   Singleflight<Result<Fetched>> flights_;
+  std::mutex streams_mu_;
+  std::unordered_map<std::string, std::shared_ptr<ZipStream>> streams_;  // guarded
   HotSet hot_;
 };
 

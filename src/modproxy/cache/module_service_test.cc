@@ -1,5 +1,8 @@
 #include "modproxy/cache/module_service.h"
 
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -7,6 +10,8 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include "modproxy/modzip/inspect_zip.h"
+#include "modproxy/protocol/dirhash.h"
 #include "modproxy/testkit/fake_upstream.h"
 #include "modproxy/testkit/make_zip.h"
 #include "modproxy/testkit/run_task.h"
@@ -329,5 +334,191 @@ TEST_F(ModuleServiceTest, NonCanonicalInfoQueryStoresTheResolvedVersion) {
   EXPECT_FALSE(storage_->Stat("example.com/!hello/@v/v1.2.info").has_value());
 }
 
+// --- Verification on fetch ---
+
+// A SumVerifier that answers from a table of go.sum lines, and can hold
+// every check until Release() (to look at a zip stream mid-way).
+class FakeSumVerifier final : public SumVerifier {
+ public:
+  void Record(const std::string& line_prefix, const std::string& h1) { sums_[line_prefix] = h1; }
+  void Hold() {
+    std::lock_guard lock(mu_);
+    held_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      held_ = false;
+    }
+    cv_.notify_all();
+  }
+  int checks() const {
+    std::lock_guard lock(mu_);
+    return checks_;
+  }
+
+  Result<SumVerdict> Check(std::string_view module, std::string_view version, bool go_mod,
+                           std::string_view h1) override {
+    {
+      std::unique_lock lock(mu_);
+      ++checks_;
+      cv_.wait(lock, [this] { return !held_; });
+    }
+    const std::string key =
+        std::string(module) + " " + std::string(version) + (go_mod ? "/go.mod" : "");
+    auto it = sums_.find(key);
+    if (it == sums_.end()) return MakeError(ErrorCode::kUnavailable, "no record of " + key);
+    if (it->second != h1) {
+      return MakeError(ErrorCode::kIntegrity, "SECURITY ERROR: " + key + ": checksum mismatch");
+    }
+    return SumVerdict{"sum.test"};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;
+  int checks_ = 0;
+  std::map<std::string, std::string> sums_;
+};
+
+class VerifyingServiceTest : public ModuleServiceTest {
+ protected:
+  VerifyingServiceTest() {
+    ModuleServiceOptions options{60s};
+    options.verifier = &verifier_;
+    service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_, negative_,
+                                               options);
+  }
+  FakeSumVerifier verifier_;
+};
+
+std::string ZipH1(const std::string& zip) {
+  protocol::StringZipSource source(zip);
+  return *modzip::HashZip(source);
+}
+
+TEST_F(VerifyingServiceTest, MatchingSumsAreCachedAndRecorded) {
+  const std::string zip = testkit::MakeZip({{"example.com/Hello@v1.0.0/go.mod", "module x\n"}});
+  const std::string mod = "module example.com/Hello\n";
+  upstream_->Set("example.com/!hello/@v/v1.0.0.zip", zip);
+  upstream_->Set("example.com/!hello/@v/v1.0.0.mod", mod);
+  verifier_.Record("example.com/Hello v1.0.0", ZipH1(zip));
+  verifier_.Record("example.com/Hello v1.0.0/go.mod", protocol::HashGoMod(mod));
+  ASSERT_TRUE(Get(Req(ModuleEndpoint::kZip, "v1.0.0")).has_value());
+  ASSERT_TRUE(Get(Req(ModuleEndpoint::kMod, "v1.0.0")).has_value());
+  EXPECT_EQ(*storage_->Get("example.com/!hello/@v/v1.0.0.zip"), zip);
+  EXPECT_EQ(*storage_->Get(".modproxy/sums/example.com/!hello/@v/v1.0.0.zip"),
+            "example.com/Hello v1.0.0 " + ZipH1(zip) + "\n");
+  EXPECT_EQ(*storage_->Get(".modproxy/sums/example.com/!hello/@v/v1.0.0.mod"),
+            "example.com/Hello v1.0.0/go.mod " + protocol::HashGoMod(mod) + "\n");
+  EXPECT_EQ(metrics_.verifications.With({"zip", "ok"}).value(), 1u);
+}
+
+TEST_F(VerifyingServiceTest, ChecksumMismatchCachesNothing) {
+  const std::string zip = testkit::MakeZip({{"example.com/Hello@v1.0.0/go.mod", "module x\n"}});
+  upstream_->Set("example.com/!hello/@v/v1.0.0.zip", zip);
+  upstream_->Set("example.com/!hello/@v/v1.0.0.mod", "module example.com/Hello\n");
+  verifier_.Record("example.com/Hello v1.0.0", "h1:somethingelse=");
+  verifier_.Record("example.com/Hello v1.0.0/go.mod", "h1:somethingelse=");
+  for (ModuleEndpoint endpoint : {ModuleEndpoint::kZip, ModuleEndpoint::kMod}) {
+    Result<Answer> answer = Get(Req(endpoint, "v1.0.0"));
+    ASSERT_FALSE(answer.has_value());
+    EXPECT_EQ(answer.error().code, ErrorCode::kIntegrity);
+    EXPECT_EQ(answer.error().message.rfind("SECURITY", 0), 0u) << answer.error().message;
+  }
+  EXPECT_FALSE(storage_->Stat("example.com/!hello/@v/v1.0.0.zip").has_value());
+  EXPECT_FALSE(storage_->Stat("example.com/!hello/@v/v1.0.0.mod").has_value());
+  EXPECT_FALSE(storage_->Stat(".modproxy/sums/example.com/!hello/@v/v1.0.0.zip").has_value());
+  EXPECT_EQ(metrics_.integrity_failures.With({"zip", "checksum_mismatch"}).value(), 1u);
+  EXPECT_EQ(metrics_.integrity_failures.With({"mod", "checksum_mismatch"}).value(), 1u);
+}
+
+TEST_F(VerifyingServiceTest, UncheckableVersionCachesNothing) {
+  upstream_->Set("example.com/!hello/@v/v1.0.0.mod", "module example.com/Hello\n");
+  Result<Answer> answer = Get(Req(ModuleEndpoint::kMod, "v1.0.0"));
+  ASSERT_FALSE(answer.has_value());
+  EXPECT_EQ(answer.error().code, ErrorCode::kUnavailable);
+  EXPECT_FALSE(storage_->Stat("example.com/!hello/@v/v1.0.0.mod").has_value());
+}
+
+TEST_F(VerifyingServiceTest, ZipBreakingTheRulesIsRefusedBeforeAnyLookup) {
+  upstream_->Set("example.com/!hello/@v/v1.0.0.zip",
+                 testkit::MakeZip({{"example.com/Hello@v1.0.0/a.go", "package a\n"},
+                                   {"example.com/Hello@v1.0.0/A.go", "package a\n"}}));
+  Result<Answer> answer = Get(Req(ModuleEndpoint::kZip, "v1.0.0"));
+  ASSERT_FALSE(answer.has_value());
+  EXPECT_EQ(answer.error().code, ErrorCode::kUpstreamInvalid);
+  EXPECT_NE(answer.error().message.find("invalid module zip"), std::string::npos)
+      << answer.error().message;
+  EXPECT_EQ(verifier_.checks(), 0);
+  EXPECT_FALSE(storage_->Stat("example.com/!hello/@v/v1.0.0.zip").has_value());
+  EXPECT_EQ(metrics_.integrity_failures.With({"zip", "zip_rules"}).value(), 1u);
+}
+
+// A large zip miss streams to the client while it downloads, but its last
+// 64 KiB wait for verification; a refusal ends the stream as failed.
+TEST_F(VerifyingServiceTest, StreamedZipHoldsBackItsEndUntilVerified) {
+  std::string random(300 * 1024, '\0');
+  std::uint32_t x = 12345;
+  for (char& c : random) {
+    x = x * 1103515245 + 12345;
+    c = static_cast<char>(x >> 24);
+  }
+  const std::string zip = testkit::MakeZip({{"example.com/Hello@v1.0.0/data.bin", random}});
+  ASSERT_GT(zip.size(), 2 * ModuleService::kZipHoldBackBytes);
+  upstream_->Set("example.com/!hello/@v/v1.0.0.zip", zip);
+  verifier_.Record("example.com/Hello v1.0.0", "h1:tampered=");
+  verifier_.Hold();
+  Result<Answer> answer = testkit::RunTask(
+      service_->Get(Req(ModuleEndpoint::kZip, "v1.0.0"), true, /*may_stream=*/true));
+  ASSERT_TRUE(answer.has_value()) << answer.error().message;
+  ASSERT_TRUE(answer->stream);
+  // Wait until the verifier holds the download: everything has been written.
+  while (verifier_.checks() == 0) std::this_thread::sleep_for(1ms);
+  ZipStream::Snapshot mid = answer->stream->snapshot();
+  EXPECT_EQ(mid.state, ZipStream::State::kRunning);
+  EXPECT_EQ(mid.released, zip.size() - ModuleService::kZipHoldBackBytes);
+  std::string head(mid.released, '\0');
+  ASSERT_EQ(*answer->stream->ReadAt(0, head.data(), head.size()), head.size());
+  EXPECT_EQ(head, zip.substr(0, head.size()));
+  verifier_.Release();
+  ZipStream::Snapshot end = testkit::RunTask(AwaitZipStream(answer->stream, mid.released, true));
+  EXPECT_EQ(end.state, ZipStream::State::kFailed);
+  EXPECT_EQ(end.error.code, ErrorCode::kIntegrity);
+  EXPECT_EQ(end.released, mid.released);
+  EXPECT_FALSE(storage_->Stat("example.com/!hello/@v/v1.0.0.zip").has_value());
+}
+
+TEST_F(VerifyingServiceTest, StreamedZipIsReleasedWholeOnceVerified) {
+  std::string random(300 * 1024, '\0');
+  std::uint32_t x = 777;
+  for (char& c : random) {
+    x = x * 1103515245 + 12345;
+    c = static_cast<char>(x >> 24);
+  }
+  const std::string zip = testkit::MakeZip({{"example.com/Hello@v1.0.0/data.bin", random}});
+  upstream_->Set("example.com/!hello/@v/v1.0.0.zip", zip);
+  verifier_.Record("example.com/Hello v1.0.0", ZipH1(zip));
+  verifier_.Hold();
+  Result<Answer> answer = testkit::RunTask(
+      service_->Get(Req(ModuleEndpoint::kZip, "v1.0.0"), true, /*may_stream=*/true));
+  ASSERT_TRUE(answer.has_value()) << answer.error().message;
+  ASSERT_TRUE(answer->stream);
+  // A second client during the download follows the same stream: one fetch.
+  Result<Answer> second = testkit::RunTask(
+      service_->Get(Req(ModuleEndpoint::kZip, "v1.0.0"), true, /*may_stream=*/true));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->stream, answer->stream);
+  verifier_.Release();
+  ZipStream::Snapshot end = testkit::RunTask(AwaitZipStream(answer->stream, 0, true));
+  ASSERT_EQ(end.state, ZipStream::State::kDone);
+  ASSERT_EQ(end.released, zip.size());
+  std::string all(zip.size(), '\0');
+  ASSERT_EQ(*answer->stream->ReadAt(0, all.data(), all.size()), all.size());
+  EXPECT_EQ(all, zip);
+  EXPECT_EQ(upstream_->CallCount("example.com/!hello/@v/v1.0.0.zip"), 1u);
+  EXPECT_EQ(*storage_->Get("example.com/!hello/@v/v1.0.0.zip"), zip);
+}
 }  // namespace
 }  // namespace modproxy::cache

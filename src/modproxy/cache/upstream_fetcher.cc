@@ -69,17 +69,19 @@ Result<std::string> UpstreamFetcher::ChainSmall(
 
 Result<void> UpstreamFetcher::ChainToStorage(
     std::string_view path, storage::Storage& storage, const std::string& key,
-    const std::function<Result<void>(const std::string& staged)>& check) {
+    const std::function<Result<void>(const std::string& staged)>& check, ZipStream* stream) {
   return chain_.Try([&](upstream::Upstream& upstream) -> Result<void> {
-    return Measured(upstream, path, [&]() -> Result<void> {
+    Result<void> attempt = Measured(upstream, path, [&]() -> Result<void> {
       // A fresh writer per attempt: a failed upstream may have sent part of a body.
       Result<std::unique_ptr<storage::BlobWriter>> writer = storage.OpenWrite(key);
       if (!writer) return MakeError(ErrorCode::kStorage, writer.error().message);
       storage::BlobWriter& w = **writer;
-      Result<void> fetched =
-          upstream.Fetch(path, options_.large, [&w](std::string_view chunk) -> Result<void> {
+      if (stream != nullptr) stream->Begin(w.staging_path());
+      Result<void> fetched = upstream.Fetch(
+          path, options_.large, [&w, stream](std::string_view chunk) -> Result<void> {
             Result<void> written = w.Write(chunk);
             if (!written) return MakeError(ErrorCode::kStorage, written.error().message);
+            if (stream != nullptr) stream->Wrote(w.bytes_written());
             return {};
           });
       if (!fetched) return fetched;
@@ -91,6 +93,8 @@ Result<void> UpstreamFetcher::ChainToStorage(
       }
       return {};
     });
+    if (!attempt && stream != nullptr) stream->AttemptFailed(attempt.error());
+    return attempt;
   });
 }
 

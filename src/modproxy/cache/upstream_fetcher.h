@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "modproxy/cache/zip_stream.h"
 #include "modproxy/metrics/metrics.h"
 #include "modproxy/storage/storage.h"
 #include "modproxy/upstream/upstream_chain.h"
@@ -29,10 +30,13 @@ class UpstreamFetcher {
   Result<std::string> ChainSmall(std::string_view path,
                                  const std::function<Result<void>(std::string_view)>& check);
   // Streams a large body through the chain into a fresh writer per attempt;
-  // `check` runs on the staged file before Commit(). kStorage when storing fails.
+  // `check` runs on the staged file before Commit(). kStorage when storing
+  // fails. `stream` (optional) follows each attempt, for clients reading the
+  // body while it arrives.
   Result<void> ChainToStorage(std::string_view path, storage::Storage& storage,
                               const std::string& key,
-                              const std::function<Result<void>(const std::string& staged)>& check);
+                              const std::function<Result<void>(const std::string& staged)>& check,
+                              ZipStream* stream = nullptr);
 
   const upstream::UpstreamChain& chain() const { return chain_; }
 

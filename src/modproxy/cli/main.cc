@@ -28,6 +28,7 @@
 #include "modproxy/http/server.h"
 #include "modproxy/metrics/metrics.h"
 #include "modproxy/storage/storage.h"
+#include "modproxy/sumdb/database_verifier.h"
 #include "modproxy/sumdb/sumdb_service.h"
 #include "modproxy/upstream/upstream_chain.h"
 
@@ -113,18 +114,33 @@ int Serve(const config::Config& config) {
   cache::NegativeCache negative_cache(config.negative_ttl,
                                       [] { return std::chrono::steady_clock::now(); });
 
+  sumdb::SumdbServiceOptions sumdb_options;
+  for (const config::SumdbSetting& db : config.sumdbs) sumdb_options.databases[db.name] = db.url;
+  sumdb_options.latest_ttl = config.list_ttl;
+  sumdb_options.nosumdb = config.nosumdb;
+  sumdb::SumdbService sumdb(**storage, fetcher, workers, metrics, negative_cache, sumdb_options);
+  // Downloads are verified against the first database (config guarantees its key).
+  std::unique_ptr<sumdb::DatabaseVerifier> verifier;
+  if (!config.sumdbs.empty()) {
+    const config::SumdbSetting& db = config.sumdbs.front();
+    Result<tlog::Verifier> key = tlog::ParseVerifierKey(db.key);
+    if (!key) {
+      spdlog::error("invalid sumdb key {}: {}", db.key, key.error().message);
+      return kExitUsage;
+    }
+    verifier = std::make_unique<sumdb::DatabaseVerifier>(
+        sumdb::DatabaseVerifierOptions{db.name, *key, config.nosumdb}, sumdb, **storage);
+  }
+
   cache::ModuleServiceOptions module_options;
   module_options.list_ttl = config.list_ttl;
   module_options.upstream_off = std::all_of(
       config.upstreams.begin(), config.upstreams.end(),
       [](const protocol::UpstreamEntry& e) { return e.kind == protocol::UpstreamKind::kOff; });
   module_options.hot_set_bytes = static_cast<std::size_t>(config.memory_cache_size);
+  module_options.verifier = verifier.get();
   cache::ModuleService modules(**storage, fetcher, workers, metrics, negative_cache,
                                module_options);
-  sumdb::SumdbServiceOptions sumdb_options;
-  for (const config::SumdbSetting& db : config.sumdbs) sumdb_options.databases[db.name] = db.url;
-  sumdb_options.latest_ttl = config.list_ttl;
-  sumdb::SumdbService sumdb(**storage, fetcher, workers, metrics, negative_cache, sumdb_options);
 
   http::HandlerOptions handler_options;
   handler_options.list_max_age = std::chrono::duration_cast<std::chrono::seconds>(config.list_ttl);
@@ -169,15 +185,16 @@ int main(int argc, char** argv) {
   cli::RunSubcommand run_probe = cli::AddProbeCommand(app);
   cli::RunSubcommand run_hash = cli::AddHashCommand(app);
   cli::RunSubcommand run_check_zip = cli::AddCheckZipCommand(app);
+  cli::RunSubcommand run_verify = cli::AddVerifyCommand(app);
 
   std::map<std::string, std::string> values;
   std::string config_file;
   serve->add_option("--config", config_file, "TOML configuration file (env MODPROXY_CONFIG)");
   std::map<std::string, std::string> raw;
   for (const config::SettingSpec& spec : config::Settings()) {
-    serve->add_option(
-        config::FlagName(spec.key), raw[spec.key],
-        spec.help + " (env " + config::EnvName(spec.key) + ", default " + spec.default_value + ")");
+    serve->add_option(config::FlagName(spec.key), raw[spec.key],
+                      spec.help + " (env " + config::EnvName(spec.key) + ", default " +
+                          (spec.default_value.empty() ? "none" : spec.default_value) + ")");
   }
   try {
     app.parse(argc, argv);
@@ -195,6 +212,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("probe")) return run_probe();
   if (app.got_subcommand("hash")) return run_hash();
   if (app.got_subcommand("check-zip")) return run_check_zip();
+  if (app.got_subcommand("verify")) return run_verify();
   if (serve->get_option("--config")->count() > 0) values["config"] = config_file;
   for (const config::SettingSpec& spec : config::Settings()) {
     if (serve->get_option(config::FlagName(spec.key))->count() > 0) {

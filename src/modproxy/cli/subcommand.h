@@ -14,5 +14,6 @@ RunSubcommand AddBenchCommand(CLI::App& app);
 RunSubcommand AddProbeCommand(CLI::App& app);
 RunSubcommand AddHashCommand(CLI::App& app);      // modproxy hash zip|mod FILE
 RunSubcommand AddCheckZipCommand(CLI::App& app);  // modproxy check-zip FILE MODULE VERSION
+RunSubcommand AddVerifyCommand(CLI::App& app);
 
 }  // namespace modproxy::cli

@@ -62,7 +62,16 @@ Result<void> Apply(const std::string& key, const std::string& value, Config& con
   if (key == "sumdb") {
     Result<std::vector<SumdbSetting>> sumdbs = ParseSumdbList(value);
     if (!sumdbs) return Invalid("invalid sumdb \"" + value + "\": " + sumdbs.error().message);
+    if (!sumdbs->empty() && sumdbs->front().key.empty()) {
+      return Invalid("invalid sumdb \"" + value + "\": downloads are verified against " +
+                     sumdbs->front().name +
+                     ", which needs its verifier key: give it as name+hash+key");
+    }
     config.sumdbs = std::move(*sumdbs);
+    return {};
+  }
+  if (key == "nosumdb") {
+    config.nosumdb = value;
     return {};
   }
   if (key == "list_ttl") return duration(config.list_ttl);
@@ -152,6 +161,10 @@ const std::vector<SettingSpec>& Settings() {
        "checksum databases to proxy (GOSUMDB syntax: off, name, name+key, name+key URL; "
        "several separated by commas)",
        "sum.golang.org"},
+      {"nosumdb",
+       "module path patterns never checked against nor sent to a checksum database (GONOSUMDB "
+       "syntax: comma-separated globs)",
+       ""},
       {"list_ttl", "how long @v/list, @latest and sumdb latest are served before a refresh", "60s"},
       {"negative_ttl", "how long an upstream 404/410 is remembered", "30s"},
       {"upstream_timeout", "upstream connect and stall timeout (total for small files)", "30s"},
@@ -309,6 +322,12 @@ Result<SumdbSetting> ParseSumdb(std::string_view text) {
     while (!url.empty() && url.back() == '/') url.pop_back();
     setting.url = url;
   }
+  // cmd/go's known databases: the published key, and the mirror in China.
+  if (name_key == "sum.golang.google.cn") {
+    name_key = "sum.golang.org";
+    if (setting.url.empty()) setting.url = "https://sum.golang.google.cn";
+  }
+  if (name_key == "sum.golang.org") name_key = kSumGolangOrgKey;
   std::size_t plus = name_key.find('+');
   setting.name = name_key.substr(0, plus);
   if (plus != std::string::npos) {

@@ -28,8 +28,12 @@ struct Config {
   std::uint16_t listen_port = 8080;
   std::string cache_dir = "./modproxy-cache";
   std::vector<protocol::UpstreamEntry> upstreams;
-  // Checksum databases to proxy; empty for "off".
+  // Checksum databases to proxy; empty for "off". Downloads are verified
+  // against the first, which always has a verifier key.
   std::vector<SumdbSetting> sumdbs;
+  // GONOSUMDB-syntax globs: matching module paths are never checked against,
+  // nor sent to, a checksum database.
+  std::string nosumdb;
   std::chrono::milliseconds list_ttl{60000};
   std::chrono::milliseconds negative_ttl{30000};
   std::chrono::milliseconds upstream_timeout{30000};
@@ -69,8 +73,14 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 // Byte sizes: "1048576", "512KiB", "100MiB", "1GiB" (also kB, MB, GB: powers of 1000).
 Result<std::uint64_t> ParseSize(std::string_view text);
 
-// GOSUMDB syntax: "off", "name", "name+key", "name+key url".
+// GOSUMDB syntax: "off", "name", "name+key", "name+key url". As with the go
+// command, "sum.golang.org" alone gets its published key, and
+// "sum.golang.google.cn" means sum.golang.org reached at that host.
 Result<SumdbSetting> ParseSumdb(std::string_view text);
+
+// The published verifier key of sum.golang.org (cmd/go's knownGOSUMDB).
+inline constexpr const char* kSumGolangOrgKey =
+    "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
 
 // One or more GOSUMDB values separated by ',' (a GOSUMDB value never holds
 // one), each database name at most once; "off" alone gives an empty list.

@@ -106,6 +106,7 @@ TEST(ConfigTest, InvalidValuesNameTheValue) {
            {"sumdb", "sum.golang.org,sum.golang.org", "named twice"},
            {"sumdb", "sum.golang.org,off", "cannot be combined"},
            {"sumdb", "sum.golang.org,,x.example", "empty database entry"},
+           {"sumdb", "sum.example.com,sum.golang.org", "needs its verifier key"},
        }) {
     Result<Config> c = LoadConfig({{bad.key, bad.value}}, FakeEnv({}));
     ASSERT_FALSE(c.has_value()) << bad.key << "=" << bad.value;
@@ -159,7 +160,12 @@ TEST(ConfigTest, ParsesGosumdbSyntax) {
   EXPECT_TRUE(ParseSumdb("off")->off);
   Result<SumdbSetting> name_only = ParseSumdb("sum.golang.org");
   EXPECT_EQ(name_only->name, "sum.golang.org");
+  EXPECT_EQ(name_only->key, kSumGolangOrgKey);
   EXPECT_EQ(name_only->url, "");
+  Result<SumdbSetting> mirror = ParseSumdb("sum.golang.google.cn");
+  EXPECT_EQ(mirror->name, "sum.golang.org");
+  EXPECT_EQ(mirror->key, kSumGolangOrgKey);
+  EXPECT_EQ(mirror->url, "https://sum.golang.google.cn");
   Result<SumdbSetting> full =
       ParseSumdb("sum.example.com+4a1b2c3d+AbCdEf0123456789 http://127.0.0.1:9999/");
   ASSERT_TRUE(full.has_value()) << full.error().message;

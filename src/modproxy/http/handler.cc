@@ -39,6 +39,7 @@ void MoveBody(cache::Answer& answer, Response& response) {
   response.cache_hit = answer.cache_hit;
   response.body = std::move(answer.body);
   response.reader = std::move(answer.reader);
+  response.stream = std::move(answer.stream);
 }
 
 }  // namespace
@@ -74,7 +75,7 @@ boost::asio::awaitable<Response> Handler::Handle(const RequestView& request) {
   if (!parsed) co_return ErrorResponse(parsed.error(), "other");
   const bool allow_fetch = !request.disable_fetch;
   if (auto* module = std::get_if<protocol::ModuleRequest>(&*parsed)) {
-    Response response = co_await HandleModule(*module, allow_fetch);
+    Response response = co_await HandleModule(*module, allow_fetch, request.may_stream);
     co_return response;
   }
   if (auto* sumdb = std::get_if<protocol::SumdbRequest>(&*parsed)) {
@@ -85,9 +86,9 @@ boost::asio::awaitable<Response> Handler::Handle(const RequestView& request) {
 }
 
 boost::asio::awaitable<Response> Handler::HandleModule(const protocol::ModuleRequest& request,
-                                                       bool allow_fetch) {
+                                                       bool allow_fetch, bool may_stream) {
   const char* endpoint = protocol::EndpointName(request.endpoint);
-  Result<cache::Answer> answer = co_await modules_.Get(request, allow_fetch);
+  Result<cache::Answer> answer = co_await modules_.Get(request, allow_fetch, may_stream);
   if (!answer) {
     co_return ErrorResponse(answer.error(), endpoint);
   }

@@ -16,6 +16,8 @@ struct RequestView {
   std::string method;          // "GET", "HEAD", ...
   std::string target;          // raw request target
   bool disable_fetch = false;  // Disable-Module-Fetch: true
+  // A GET over HTTP/1.1: a zip miss may be sent chunked while it downloads.
+  bool may_stream = false;
 };
 
 struct HandlerOptions {
@@ -34,7 +36,7 @@ class Handler {
 
  private:
   boost::asio::awaitable<Response> HandleModule(const protocol::ModuleRequest& request,
-                                                bool allow_fetch);
+                                                bool allow_fetch, bool may_stream);
   boost::asio::awaitable<Response> HandleSumdb(const protocol::SumdbRequest& request,
                                                bool allow_fetch);
   Response HandleOps(protocol::OpsEndpoint endpoint);

@@ -6,12 +6,13 @@
 #include <utility>
 #include <vector>
 
+#include "modproxy/cache/zip_stream.h"
 #include "modproxy/storage/storage.h"
 
 namespace modproxy::http {
 
-// What the handler decided to send. The body is either in memory or read
-// from storage while it is written (zips).
+// What the handler decided to send. The body is in memory, read from
+// storage while it is written (zips), or a zip miss still arriving.
 struct Response {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
@@ -20,6 +21,9 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> extra_headers;
   std::shared_ptr<const std::string> body;
   std::unique_ptr<storage::BlobReader> reader;
+  // A zip still downloading: sent with chunked transfer encoding, aborted if
+  // it fails verification.
+  std::shared_ptr<cache::ZipStream> stream;
 
   // For metrics and the access log.
   std::string endpoint = "other";

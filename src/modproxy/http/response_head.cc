@@ -35,7 +35,11 @@ void AppendResponseHead(std::string& out, const Response& response, unsigned ver
     out += ": ";
     out += value;
   }
-  fmt::format_to(std::back_inserter(out), "\r\nContent-Length: {}", response.body_size());
+  if (response.stream) {
+    out += "\r\nTransfer-Encoding: chunked";
+  } else {
+    fmt::format_to(std::back_inserter(out), "\r\nContent-Length: {}", response.body_size());
+  }
   // HTTP/1.1 is persistent unless told otherwise; HTTP/1.0 only when told.
   if (version >= 11 && !keep_alive) out += "\r\nConnection: close";
   if (version < 11 && keep_alive) out += "\r\nConnection: keep-alive";

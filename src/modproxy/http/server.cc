@@ -15,6 +15,7 @@
 
 #include "modproxy/core/version.h"
 #include "modproxy/http/access_log.h"
+#include "modproxy/http/status_mapping.h"
 #include "modproxy/http/write_response.h"
 
 namespace modproxy::http {
@@ -210,6 +211,7 @@ asio::awaitable<void> Server::Session(asio::io_context& loop, tcp::socket socket
     view.target = std::string(req.target());
     auto disable = req.find("Disable-Module-Fetch");
     view.disable_fetch = disable != req.end() && beast::iequals(disable->value(), "true");
+    view.may_stream = view.method == "GET" && req.version() >= 11;
 
     Response response = co_await handler_.Handle(view);
     const bool keep_alive = req.keep_alive() && !stopping_;
@@ -231,6 +233,13 @@ asio::awaitable<void> Server::Session(asio::io_context& loop, tcp::socket socket
     metrics_.response_bytes.With({}).Increment(sent);
     if (!response.error_reason.empty()) {
       metrics_.request_errors.With({response.error_reason}).Increment();
+    } else if (response.stream) {
+      // A streamed zip that failed after its 200 was sent: the reason only
+      // shows here (and in the cut-off body).
+      if (const cache::ZipStream::Snapshot end = response.stream->snapshot();
+          end.state == cache::ZipStream::State::kFailed) {
+        metrics_.request_errors.With({ReasonFor(end.error.code)}).Increment();
+      }
     }
     if (!written || !keep_alive) break;
   }

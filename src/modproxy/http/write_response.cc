@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <vector>
 
@@ -125,6 +126,44 @@ asio::awaitable<bool> SendReader(boost::beast::tcp_stream& stream, storage::Blob
   co_return true;
 }
 
+// Sends a zip as it is released, one HTTP chunk per read. A failed stream
+// (verification refused it, the upstream broke) returns false without the
+// last chunk, so the connection is closed and the client sees a short body.
+asio::awaitable<bool> SendStream(boost::beast::tcp_stream& stream,
+                                 const std::shared_ptr<cache::ZipStream>& zip,
+                                 std::uint64_t& sent) {
+  std::vector<char> buffer(kChunkBytes);
+  char size_line[24];
+  for (;;) {
+    const cache::ZipStream::Snapshot now = co_await cache::AwaitZipStream(zip, sent, false);
+    if (now.state == cache::ZipStream::State::kFailed) {
+      spdlog::warn("aborting a zip response after {} bytes: {}", sent, now.error.message);
+      co_return false;
+    }
+    while (sent < now.released) {
+      Result<std::size_t> got = zip->ReadAt(sent, buffer.data(), buffer.size());
+      if (!got || *got == 0) {
+        spdlog::error("reading the zip being downloaded failed after {} bytes: {}", sent,
+                      got ? "unexpected end of file" : got.error().message);
+        co_return false;
+      }
+      const int line = std::snprintf(size_line, sizeof size_line, "%zx\r\n", *got);
+      const std::array<asio::const_buffer, 3> buffers{
+          asio::buffer(size_line, static_cast<std::size_t>(line)),
+          asio::buffer(buffer.data(), *got), asio::buffer("\r\n", 2)};
+      stream.expires_after(kWriteTimeout);
+      auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
+      if (ec) co_return false;
+      sent += *got;
+    }
+    if (now.state == cache::ZipStream::State::kDone) {
+      stream.expires_after(kWriteTimeout);
+      auto [ec, n] = co_await asio::async_write(stream, asio::buffer("0\r\n\r\n", 5), kTuple);
+      co_return !ec;
+    }
+  }
+}
+
 }  // namespace
 
 asio::awaitable<bool> WriteResponse(boost::beast::tcp_stream& stream, std::string& head,
@@ -132,6 +171,12 @@ asio::awaitable<bool> WriteResponse(boost::beast::tcp_stream& stream, std::strin
                                     Response& response, std::uint64_t& sent) {
   head.clear();
   AppendResponseHead(head, response, version, keep_alive, HttpDate());
+  if (response.stream && !head_only) {
+    stream.expires_after(kWriteTimeout);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
+    if (ec) co_return false;
+    co_return co_await SendStream(stream, response.stream, sent);
+  }
   if (head_only || (!response.body && !response.reader)) {
     stream.expires_after(kWriteTimeout);
     auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kTuple);

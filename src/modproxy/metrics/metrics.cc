@@ -120,6 +120,9 @@ std::string ProxyMetrics::Render() const {
   RenderCounters(out, request_errors);
   RenderCounters(out, cache_write_failures);
   RenderCounters(out, stale_served);
+  RenderCounters(out, verifications);
+  RenderCounters(out, integrity_failures);
+  RenderHistogram(out, verify_duration);
   return out;
 }
 

@@ -155,6 +155,21 @@ struct ProxyMetrics {
                                "Lists and latest answers served stale because the upstream "
                                "failed.",
                                {"endpoint"}};
+  Family<Counter> verifications{"modproxy_verifications_total",
+                                "Fetched .mod and .zip files verified, by endpoint and result "
+                                "(ok, exempt: checked only locally, refused, error: could not "
+                                "check).",
+                                {"endpoint", "result"}};
+  Family<Counter> integrity_failures{
+      "modproxy_integrity_failures_total",
+      "Fetched files refused by verification, by endpoint and reason (zip_rules, "
+      "checksum_mismatch, sumdb_misbehaviour).",
+      {"endpoint", "reason"}};
+  HistogramFamily verify_duration{"modproxy_verify_duration_seconds",
+                                  "Time verification added to a fetch (zip rules, hashing, "
+                                  "checksum-database lookup and proofs).",
+                                  {"endpoint"},
+                                  LatencyBuckets()};
 
   ProxyMetrics();
   std::string Render() const;

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "modproxy/cache/keys.h"
+#include "modproxy/protocol/module_path.h"
+#include "modproxy/protocol/path_patterns.h"
 
 namespace modproxy::sumdb {
 namespace {
@@ -48,6 +50,16 @@ boost::asio::awaitable<Result<cache::Answer>> SumdbService::Get(
     co_return MakeError(ErrorCode::kNotFound,
                         "not found: checksum database " + request.name + " is not proxied here");
   }
+  if (request.endpoint == SumdbEndpoint::kLookup && !options_.nosumdb.empty()) {
+    // rest is "lookup/<escaped module>@<escaped version>", already validated.
+    const std::string_view target = std::string_view(request.rest).substr(7);
+    Result<std::string> module = protocol::UnescapePath(target.substr(0, target.rfind('@')));
+    if (module && protocol::MatchPrefixPatterns(options_.nosumdb, *module)) {
+      co_return MakeError(ErrorCode::kForbidden,
+                          "forbidden: " + *module +
+                              " matches --nosumdb; modproxy never sends it to a checksum database");
+    }
+  }
   if (request.endpoint == SumdbEndpoint::kSupported) {
     cache::Answer answer;
     answer.cache_hit = true;
@@ -81,6 +93,22 @@ boost::asio::awaitable<Result<cache::Answer>> SumdbService::Get(
   answer.stale = fetched->stale;
   answer.body = fetched->body;
   co_return answer;
+}
+
+Result<std::string> SumdbService::FetchUncached(const std::string& name, std::string_view rest) {
+  if (!options_.databases.count(name)) {
+    return MakeError(ErrorCode::kNotFound,
+                     "not found: checksum database " + name + " is not proxied here");
+  }
+  upstream::Upstream* source = Source(name);
+  if (source == nullptr) {
+    return MakeError(ErrorCode::kUnavailable, "checksum database " + name +
+                                                  " has no URL, and there is no upstream proxy "
+                                                  "to reach it through (give name+key URL)");
+  }
+  const std::string path =
+      direct_.count(name) ? std::string(rest) : "sumdb/" + name + "/" + std::string(rest);
+  return fetcher_.FetchSmall(*source, path, [](std::string_view) -> Result<void> { return {}; });
 }
 
 Result<SumdbService::Fetched> SumdbService::Fetch(const protocol::SumdbRequest& request,

@@ -25,6 +25,9 @@ struct SumdbServiceOptions {
   // /sumdb/ request is 404, and go clients talk to their database directly.
   std::map<std::string, std::string> databases;
   std::chrono::milliseconds latest_ttl{60000};
+  // GONOSUMDB globs: lookups of matching module paths are refused (403), so
+  // a private path never reaches a checksum database through this proxy.
+  std::string nosumdb;
 };
 
 // Checksum-database passthrough (go-modules-reference.md §7.9): /supported is
@@ -40,6 +43,12 @@ class SumdbService {
 
   boost::asio::awaitable<Result<cache::Answer>> Get(const protocol::SumdbRequest& request,
                                                     bool allow_fetch);
+
+  // <database>/<rest> ("lookup/...", "tile/8/0/000.p/5") fetched from where
+  // this service reaches database `name`, without caching it: for the
+  // verifier, which caches only what it has verified. Blocking (worker
+  // threads). kNotFound when `name` is not served here.
+  Result<std::string> FetchUncached(const std::string& name, std::string_view rest);
 
  private:
   struct Fetched {

@@ -13,7 +13,10 @@ Result<void> UpstreamChain::Try(const std::function<Result<void>(Upstream&)>& at
     Result<void> result = attempt(*link.upstream);
     if (result) return result;
     const Error& error = result.error();
-    if (error.code == ErrorCode::kStorage) return error;
+    // A full disk is no reason to ask elsewhere; a checksum mismatch is
+    // final, as it is for the go command (a next proxy does not make a
+    // tampered download trustworthy, and trying one hides the alarm).
+    if (error.code == ErrorCode::kStorage || error.code == ErrorCode::kIntegrity) return error;
     protocol::AttemptOutcome outcome =
         IsNotFound(error) ? protocol::AttemptOutcome::kNotFound : protocol::AttemptOutcome::kError;
     (outcome == protocol::AttemptOutcome::kNotFound ? last_not_found : last_failure) = error;
