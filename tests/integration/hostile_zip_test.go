@@ -6,7 +6,6 @@ package integration
 // with modproxy's peak memory bounded whatever the zip declares or holds.
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -100,36 +99,19 @@ func TestHostileZipServedThroughModproxy(t *testing.T) {
 			tree := t.TempDir()
 			escPath := hostileModule // no upper case
 			writeModule(t, tree, escPath, hostileVersion, []byte(ziptest.GoMod(hostileModule)), nil)
-			writeCase(t, c, filepath.Join(tree, escPath, "@v"))
+			zipFile := writeCase(t, c, filepath.Join(tree, escPath, "@v"))
+			st, err := os.Stat(zipFile)
+			if err != nil {
+				t.Fatal(err)
+			}
 			up := harness.Upstream(t, tree)
 			p := harness.Start(t, harness.Options{Upstream: up.URL, Args: []string{"--upstream-timeout", "60s"}})
 			zipURL := "/" + escPath + "/@v/" + hostileVersion + ".zip"
 			start := time.Now()
-			r := p.Get(zipURL)
+			expectHostileRefused(t, p, up.URL, zipURL, st.Size(), c)
 			took := time.Since(start)
 			rss := p.PeakRSS(t)
-			what := harness.OneLine(r.Body)
-			if r.Status == 200 {
-				what = fmt.Sprintf("%d-byte body (the hostile zip itself)", len(r.Body))
-			}
-			t.Logf("%s: %d in %v, modproxy peak RSS %.1f MB: %s", c.Name, r.Status, took.Round(time.Millisecond),
-				float64(rss)/1e6, what)
-			if r.Status != 502 {
-				t.Errorf("want 502, got %d", r.Status)
-			} else {
-				r.ExpectOneLineError(t)
-				prefix := "invalid module zip from "
-				if !strings.HasPrefix(string(r.Body), prefix) {
-					t.Errorf("502 body should start %q: %q", prefix, r.Body)
-				} else if !strings.Contains(string(r.Body), strings.TrimPrefix(up.URL, "http://")) {
-					t.Errorf("502 body should name the upstream %s: %q", up.URL, r.Body)
-				}
-				msg := strings.TrimSuffix(string(r.Body), "\n")
-				if i := strings.Index(msg, ": "); i >= 0 {
-					msg = msg[i+2:]
-				}
-				expectViolation(t, "502 body", msg, c.Reason)
-			}
+			t.Logf("%s: refused in %v, modproxy peak RSS %.1f MB", c.Name, took.Round(time.Millisecond), float64(rss)/1e6)
 			harness.ExpectNoFile(t, p.CacheDir, escPath+"/@v/"+hostileVersion+".zip")
 			if n := integrityFailures(t, p, "zip", "zip_rules"); n != 1 {
 				t.Errorf(`modproxy_integrity_failures_total{endpoint="zip",reason="zip_rules"} = %v, want 1`, n)
@@ -138,10 +120,55 @@ func TestHostileZipServedThroughModproxy(t *testing.T) {
 				t.Errorf("modproxy peak RSS %d bytes after a hostile zip, want < %d", rss, rssLimit)
 			}
 			// Still refused the second time (nothing remembered as good), and the server is fine.
-			if r := p.Get(zipURL); r.Status != 502 {
-				t.Errorf("second request: want 502 again, got %d", r.Status)
-			}
+			expectHostileRefused(t, p, up.URL, zipURL, st.Size(), c)
+			harness.ExpectNoFile(t, p.CacheDir, escPath+"/@v/"+hostileVersion+".zip")
 			p.Get("/healthz").ExpectStatus(t, 200)
 		})
+	}
+}
+
+// expectHostileRefused GETs a hostile zip of size bytes. The answer is 502
+// "invalid module zip from <upstream>: <violation>"; a zip over 64 KiB may
+// instead have been streamed while it downloaded, and then the response must
+// be cut short, at least 64 KiB before its end, with the violation logged.
+func expectHostileRefused(t *testing.T, p *harness.Proxy, upstreamURL, zipURL string, size int64, c ziptest.Case) {
+	t.Helper()
+	status, body, err := rawGet(t, p.URL, zipURL)
+	switch {
+	case status == 502 && err == nil:
+		prefix := "invalid module zip from "
+		msg := strings.TrimSuffix(string(body), "\n")
+		if strings.Contains(msg, "\n") {
+			t.Errorf("502 body must be one line: %q", body)
+		}
+		if !strings.HasPrefix(msg, prefix) {
+			t.Errorf("502 body should start %q: %q", prefix, body)
+		} else if !strings.HasPrefix(msg, prefix+upstreamURL) && !strings.HasPrefix(msg, prefix+strings.TrimPrefix(upstreamURL, "http://")) {
+			t.Errorf("502 body should name the upstream %s: %q", upstreamURL, body)
+		}
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		expectViolation(t, "502 body", msg, c.Reason)
+	case status == 200 && err != nil && size > holdBack:
+		if int64(len(body)) > size-holdBack {
+			t.Errorf("client got %d of the %d bytes of a hostile zip; the last 64 KiB must be held back", len(body), size)
+		}
+		t.Logf("streamed %d of %d bytes, then cut off (%v)", len(body), size, err)
+		var logged string
+		harness.Eventually(t, 5*time.Second, func() (bool, string) {
+			for _, l := range p.Stderr.Lines() {
+				if strings.Contains(l, "invalid module zip") {
+					logged = l
+					return true, ""
+				}
+			}
+			return false, "a cut-off hostile zip left no \"invalid module zip\" log line"
+		})
+		expectViolation(t, "log line", logged, c.Reason)
+	case status == 200 && err == nil:
+		t.Errorf("a hostile zip was served whole (%d of %d bytes)", len(body), size)
+	default:
+		t.Errorf("want 502 (or, above 64 KiB, a cut-off stream), got status %d, err %v, body %q", status, err, harness.OneLine(body))
 	}
 }
