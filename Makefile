@@ -15,9 +15,10 @@ BUILD_PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libcurl4-ope
   libzip-dev zlib1g-dev libgtest-dev libgmock-dev ca-certificates
 # Extra packages the tests use: the real go command and real module sources for fixtures.
 TEST_PACKAGES := golang-go git clang-format golang-golang-x-mod-dev \
-  golang-github-pkg-errors-dev golang-github-google-uuid-dev nginx
+  golang-github-pkg-errors-dev golang-github-google-uuid-dev nginx clang
 
-.PHONY: all deps test-deps build build-asan build-tsan serve test test-unit format format-check clean
+.PHONY: all deps test-deps build build-asan build-tsan serve test test-unit format format-check clean \
+  fuzz-build fuzz-smoke fuzz
 
 all: build
 
@@ -49,7 +50,8 @@ serve: build
 # against the AddressSanitizer+UndefinedBehaviorSanitizer build, so the whole
 # server runs under the sanitizers; the same again under ThreadSanitizer
 # (halting at the first race); finally the unit tests of the optimized build.
-test: test-deps format-check build build-asan build-tsan
+# Before the suites, every libFuzzer target runs for a few seconds (fuzz-smoke).
+test: test-deps format-check build build-asan build-tsan fuzz-smoke
 	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure --timeout 900
 	cd $(TSAN_BUILD_DIR) && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure --timeout 900
 	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
@@ -67,7 +69,25 @@ format-check: test-deps
 	  echo "gofmt needed: $$unformatted" >&2; exit 1; fi
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(TSAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(TSAN_BUILD_DIR) $(FUZZ_BUILD_DIR)
+
+# libFuzzer targets (fuzz/, README "Fuzzing"), built with clang and only
+# them. fuzz-smoke runs each for 5 s from the seeds in fuzz/corpus (part of
+# make test); make fuzz FUZZ_TIME=600 runs longer and keeps what it finds in
+# $(FUZZ_BUILD_DIR)/fuzz-corpus.
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_TIME ?= 60
+
+fuzz-build: test-deps
+	cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DMODPROXY_WERROR=ON -DMODPROXY_FUZZERS=ON
+	ninja -C $(FUZZ_BUILD_DIR) fuzzers
+
+fuzz-smoke: fuzz-build
+	scripts/run-fuzzers.sh $(FUZZ_BUILD_DIR) 5
+
+fuzz: fuzz-build
+	scripts/run-fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_TIME) $(FUZZ_BUILD_DIR)/fuzz-corpus
 
 # make bench: modproxy vs nginx on this machine (README "Performance: make
 # bench"). Not part of make test. BENCH_ARGS go to the driver, e.g.
