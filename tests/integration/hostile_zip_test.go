@@ -172,3 +172,54 @@ func expectHostileRefused(t *testing.T, p *harness.Proxy, upstreamURL, zipURL st
 		t.Errorf("want 502 (or, above 64 KiB, a cut-off stream), got status %d, err %v, body %q", status, err, harness.OneLine(body))
 	}
 }
+
+// A zip breaking several rules: check-zip prints every violation on its own
+// line; the 502 body is one line with the first, possibly "(and N more)".
+func TestHostileZipEveryViolationReported(t *testing.T) {
+	p := hostileModule + "@" + hostileVersion + "/"
+	z := ziptest.Build([]ziptest.Entry{
+		{Name: p + "go.mod", Data: []byte(ziptest.GoMod(hostileModule))},
+		{Name: p + "a/../../x.go", Data: []byte("package x\n")},
+		{Name: p + "sub/go.mod", Data: []byte("module " + hostileModule + "/sub\n")},
+		{Name: p + "y.go", Data: []byte("package x\n")},
+		{Name: p + "Y.go", Data: []byte("package x\n")},
+	})
+	dir := t.TempDir()
+	zipFile := filepath.Join(dir, "multi.zip")
+	if err := os.WriteFile(zipFile, z, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := harness.RunTool(t, time.Minute, "", "check-zip", zipFile, hostileModule, hostileVersion)
+	if r.Code != 1 {
+		t.Errorf("want exit 1\n%s", r)
+	}
+	out := r.Stdout + r.Stderr
+	for _, want := range []string{"a/../../x.go", "sub/go.mod", "Y.go"} {
+		found := false
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("check-zip did not report the violation of %s on a line of its own:\n%s", want, out)
+		}
+	}
+
+	tree := t.TempDir()
+	writeModule(t, tree, hostileModule, hostileVersion, []byte(ziptest.GoMod(hostileModule)), z)
+	up := harness.Upstream(t, tree)
+	proxy := harness.Start(t, harness.Options{Upstream: up.URL})
+	resp := proxy.Get("/" + hostileModule + "/@v/" + hostileVersion + ".zip")
+	if resp.Status != 502 {
+		t.Fatalf("want 502, got %d %q", resp.Status, harness.OneLine(resp.Body))
+	}
+	resp.ExpectOneLineError(t)
+	body := strings.TrimSuffix(string(resp.Body), "\n")
+	if !strings.HasPrefix(body, "invalid module zip from ") {
+		t.Errorf("502 body should start \"invalid module zip from \": %q", body)
+	}
+	if m := regexp.MustCompile(`\(and (\d+) more\)$`).FindStringSubmatch(body); m != nil && m[1] != "2" {
+		t.Errorf("3 violations but the body says (and %s more): %q", m[1], body)
+	}
+}
