@@ -278,7 +278,7 @@ func TestIntegrityNoSumdbPathsNeverSentToDatabase(t *testing.T) {
 // A database that cannot be reached or fails: 502, nothing cached, and the
 // version is served once the database is back (the failure is not cached).
 func TestIntegritySumdbUnavailable(t *testing.T) {
-	for _, how := range []string{"refused", "status-500", "status-503"} {
+	for _, how := range []string{"refused", "status-500", "status-503", "hang"} {
 		t.Run(how, func(t *testing.T) {
 			f := harness.Fixture(t)
 			m := f.Module(t, "example.com/hello", "v1.0.0")
@@ -289,12 +289,16 @@ func TestIntegritySumdbUnavailable(t *testing.T) {
 				db = harness.StartSumdb(t, f)
 				dbURL := harness.RefusedURL(t)
 				p = harness.Start(t, harness.Options{Upstream: up.URL, Sumdb: db.VKey + " " + dbURL,
-					Args: []string{"--upstream-timeout", "3s"}})
+					Args: []string{"--upstream-timeout", "1s"}})
 			} else {
 				db = harness.StartSumdb(t, f)
-				db.Control(t, "fail="+strings.TrimPrefix(how, "status-"))
+				if how == "hang" {
+					db.Control(t, "hang=1")
+				} else {
+					db.Control(t, "fail="+strings.TrimPrefix(how, "status-"))
+				}
 				p = harness.Start(t, harness.Options{Upstream: up.URL, Sumdb: db.VKey + " " + db.URL,
-					Args: []string{"--upstream-timeout", "3s"}})
+					Args: []string{"--upstream-timeout", "1s"}})
 			}
 			for _, ext := range []string{"mod", "zip"} {
 				r := p.Get(m.URLPath(ext))
@@ -307,7 +311,7 @@ func TestIntegritySumdbUnavailable(t *testing.T) {
 			harness.ExpectNoFile(t, p.CacheDir, m.TreePath("mod"))
 			harness.ExpectNoFile(t, p.CacheDir, m.TreePath("zip"))
 			if how != "refused" {
-				db.Control(t, "fail=0")
+				db.Control(t, "fail=0&hang=0")
 				p.Get(m.URLPath("mod")).ExpectBody(t, f.Read(t, m.TreePath("mod")))
 				p.Get(m.URLPath("zip")).ExpectBody(t, f.Read(t, m.TreePath("zip")))
 			}
