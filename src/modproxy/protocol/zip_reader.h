@@ -58,7 +58,7 @@ struct ZipEntry {
 inline constexpr std::uint64_t kMaxZipEntries = 1'000'000;
 
 // Largest chunk ReadZipEntry hands to its sink.
-inline constexpr std::size_t kZipChunkBytes = 64 * 1024;
+inline constexpr std::size_t kZipChunkBytes = std::size_t{64} * 1024;
 
 // Parses the end-of-central-directory record (with zip64) and the central
 // directory. kInvalidArgument with a one-line reason for anything malformed:

@@ -24,6 +24,7 @@ ZipEntry Entry(std::string name, std::uint64_t size = 0) {
 
 std::vector<ZipEntry> Entries(const std::vector<std::string>& names) {
   std::vector<ZipEntry> entries;
+  entries.reserve(names.size());
   for (const std::string& name : names) entries.push_back(Entry(name));
   return entries;
 }
