@@ -116,20 +116,35 @@ Result<std::size_t> ZipStream::ReadAt(std::uint64_t offset, char* out, std::size
 
 boost::asio::awaitable<ZipStream::Snapshot> AwaitZipStream(std::shared_ptr<ZipStream> stream,
                                                            std::uint64_t seen, bool until_end) {
+  using Timer = boost::asio::steady_timer;
+  // The writer wakes a waiting reader by cancelling its timer on the reader's
+  // own executor. A waker may outlive the wait (a timeout, or a wake racing
+  // with the end of the wait) and even the reader's event loop, so it holds
+  // the timer weakly and posts only while the wait is still on.
+  struct Wait {
+    std::mutex mu;
+    bool waiting = true;
+  };
   auto executor = co_await boost::asio::this_coro::executor;
-  auto timer = std::make_shared<boost::asio::steady_timer>(executor);
+  auto timer = std::make_shared<Timer>(executor);
   for (;;) {
     ZipStream::Snapshot now = stream->snapshot();
     if (now.state != ZipStream::State::kRunning) co_return now;
     if (!until_end && now.released > seen) co_return now;
-    // The writer wakes us by cancelling the timer on our own executor; the
-    // expiry is only a safety net.
-    timer->expires_after(std::chrono::milliseconds(250));
-    const bool armed = stream->WakeAfter(until_end ? now.released : seen, [timer, executor] {
-      boost::asio::post(executor, [timer] { timer->cancel(); });
-    });
+    timer->expires_after(std::chrono::milliseconds(250));  // a safety net only
+    auto wait = std::make_shared<Wait>();
+    const bool armed = stream->WakeAfter(until_end ? now.released : seen,
+                                         [wait, executor, weak = std::weak_ptr<Timer>(timer)] {
+                                           std::lock_guard lock(wait->mu);
+                                           if (!wait->waiting) return;
+                                           if (std::shared_ptr<Timer> t = weak.lock()) {
+                                             boost::asio::post(executor, [t] { t->cancel(); });
+                                           }
+                                         });
     if (!armed) continue;
     co_await timer->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    std::lock_guard lock(wait->mu);
+    wait->waiting = false;
   }
 }
 

@@ -123,7 +123,7 @@ int Serve(const config::Config& config) {
   std::unique_ptr<sumdb::DatabaseVerifier> verifier;
   if (!config.sumdbs.empty()) {
     const config::SumdbSetting& db = config.sumdbs.front();
-    Result<tlog::Verifier> key = tlog::ParseVerifierKey(db.key);
+    Result<tlog::Verifier> key = tlog::ParseVerifierKey(db.key);  // checked by LoadConfig
     if (!key) {
       spdlog::error("invalid sumdb key {}: {}", db.key, key.error().message);
       return kExitUsage;

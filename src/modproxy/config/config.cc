@@ -6,6 +6,8 @@
 
 #include <toml++/toml.h>
 
+#include "modproxy/tlog/note.h"
+
 namespace modproxy::config {
 namespace {
 
@@ -62,6 +64,12 @@ Result<void> Apply(const std::string& key, const std::string& value, Config& con
   if (key == "sumdb") {
     Result<std::vector<SumdbSetting>> sumdbs = ParseSumdbList(value);
     if (!sumdbs) return Invalid("invalid sumdb \"" + value + "\": " + sumdbs.error().message);
+    for (const SumdbSetting& db : *sumdbs) {
+      if (db.key.empty()) continue;
+      if (Result<tlog::Verifier> verifier = tlog::ParseVerifierKey(db.key); !verifier) {
+        return Invalid("invalid sumdb \"" + value + "\": " + verifier.error().message);
+      }
+    }
     if (!sumdbs->empty() && sumdbs->front().key.empty()) {
       return Invalid("invalid sumdb \"" + value + "\": downloads are verified against " +
                      sumdbs->front().name +

@@ -38,6 +38,10 @@ TEST(ConfigTest, DefaultsMatchTheDesign) {
   EXPECT_EQ(c->upstreams[1].kind, protocol::UpstreamKind::kDirect);
   ASSERT_EQ(c->sumdbs.size(), 1u);
   EXPECT_EQ(c->sumdbs[0].name, "sum.golang.org");
+  EXPECT_EQ(c->sumdbs[0].key, kSumGolangOrgKey);
+  EXPECT_EQ(c->nosumdb, "");
+  EXPECT_EQ(LoadConfig({{"nosumdb", "*.corp.example,corp.example/x"}}, FakeEnv({}))->nosumdb,
+            "*.corp.example,corp.example/x");
 }
 
 TEST(ConfigTest, FlagBeatsEnvBeatsFileBeatsDefault) {
@@ -107,6 +111,7 @@ TEST(ConfigTest, InvalidValuesNameTheValue) {
            {"sumdb", "sum.golang.org,off", "cannot be combined"},
            {"sumdb", "sum.golang.org,,x.example", "empty database entry"},
            {"sumdb", "sum.example.com,sum.golang.org", "needs its verifier key"},
+           {"sumdb", "sum.example.com+4a1b2c3d+AbCdEf0123456789", "invalid sumdb"},
        }) {
     Result<Config> c = LoadConfig({{bad.key, bad.value}}, FakeEnv({}));
     ASSERT_FALSE(c.has_value()) << bad.key << "=" << bad.value;
