@@ -1,6 +1,7 @@
 #include "modproxy/protocol/path_patterns.h"
 
 #include <cstddef>
+#include <optional>
 
 #include "modproxy/protocol/text.h"
 
@@ -72,44 +73,97 @@ bool ValidPattern(std::string_view p) {
   return true;
 }
 
-// Backtracking matcher over a pattern already known to be well-formed.
-bool MatchFrom(std::string_view p, std::string_view s) {
-  while (!p.empty()) {
-    switch (p[0]) {
-      case '*': {
-        while (!p.empty() && p[0] == '*') p.remove_prefix(1);
-        for (std::size_t k = 0;; ++k) {
-          if (MatchFrom(p, s.substr(k))) return true;
-          if (k == s.size() || s[k] == '/') return false;
-        }
-      }
+// Splits off the next chunk: leading stars, then everything up to the next
+// star outside a class (Go's scanChunk).
+struct Chunk {
+  bool star = false;
+  std::string_view text;
+};
+Chunk ScanChunk(std::string_view& pattern) {
+  Chunk chunk;
+  while (!pattern.empty() && pattern[0] == '*') {
+    pattern.remove_prefix(1);
+    chunk.star = true;
+  }
+  bool in_class = false;
+  std::size_t i = 0;
+  for (; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      if (i + 1 < pattern.size()) ++i;
+    } else if (c == '[') {
+      in_class = true;
+    } else if (c == ']') {
+      in_class = false;
+    } else if (c == '*' && !in_class) {
+      break;
+    }
+  }
+  chunk.text = pattern.substr(0, i);
+  pattern.remove_prefix(i);
+  return chunk;
+}
+
+// Matches a star-free chunk (well-formed) at the start of `s`; the rest of
+// `s` on success.
+std::optional<std::string_view> MatchChunk(std::string_view chunk, std::string_view s) {
+  while (!chunk.empty()) {
+    switch (chunk[0]) {
       case '?': {
-        if (s.empty() || s[0] == '/') return false;
+        if (s.empty() || s[0] == '/') return std::nullopt;
         s.remove_prefix(detail::DecodeRune(s).size);
-        p.remove_prefix(1);
+        chunk.remove_prefix(1);
         break;
       }
       case '[': {
-        if (s.empty()) return false;
+        if (s.empty()) return std::nullopt;
         const detail::DecodedRune r = detail::DecodeRune(s);
         bool matched = false;
-        const std::size_t used = MatchClass(p.substr(1), r.rune, &matched);
-        if (!matched) return false;
+        const std::size_t used = MatchClass(chunk.substr(1), r.rune, &matched);
+        if (!matched) return std::nullopt;
         s.remove_prefix(r.size);
-        p.remove_prefix(1 + used);
+        chunk.remove_prefix(1 + used);
         break;
       }
       case '\\':
-        p.remove_prefix(1);
+        chunk.remove_prefix(1);
         [[fallthrough]];
       default:
-        if (s.empty() || s[0] != p[0]) return false;
+        if (s.empty() || s[0] != chunk[0]) return std::nullopt;
         s.remove_prefix(1);
-        p.remove_prefix(1);
+        chunk.remove_prefix(1);
         break;
     }
   }
-  return s.empty();
+  return s;
+}
+
+// Go's path.Match over a well-formed pattern: after a star, the leftmost
+// place where the next chunk matches is kept (no deeper backtracking, which
+// is enough for globs and keeps the time at len(pattern) * len(name)).
+bool MatchFrom(std::string_view pattern, std::string_view name) {
+  while (!pattern.empty()) {
+    const Chunk chunk = ScanChunk(pattern);
+    if (chunk.star && chunk.text.empty()) return name.find('/') == std::string_view::npos;
+    if (std::optional<std::string_view> rest = MatchChunk(chunk.text, name);
+        rest && (rest->empty() || !pattern.empty())) {
+      name = *rest;
+      continue;
+    }
+    if (!chunk.star) return false;
+    bool found = false;
+    for (std::size_t i = 0; i < name.size() && name[i] != '/'; ++i) {
+      std::optional<std::string_view> rest = MatchChunk(chunk.text, name.substr(i + 1));
+      if (!rest) continue;
+      // The last chunk must reach the end of the name.
+      if (pattern.empty() && !rest->empty()) continue;
+      name = *rest;
+      found = true;
+      break;
+    }
+    if (!found) return false;
+  }
+  return name.empty();
 }
 
 }  // namespace

@@ -229,9 +229,12 @@ Result<Tile> ParseTilePath(std::string_view path) {
 Tile TileForIndex(int h, std::int64_t index) { return PositionOf(h, index).tile; }
 
 Result<Hash> HashFromTile(const Tile& tile, std::string_view data, std::int64_t index) {
-  if (tile.h < 1 || tile.h > 30 || tile.l < 0 || tile.l > 63 || tile.w < 1 ||
+  if (tile.h < 1 || tile.h > 30 || tile.l < 0 || tile.l > 63 || tile.n < 0 || tile.w < 1 ||
       tile.w > (std::int64_t{1} << tile.h) || index < 0) {
-    return Invalid("invalid tile " + TilePath(tile) + " or index " + std::to_string(index));
+    // Described field by field: TilePath only formats valid tiles.
+    return Invalid("invalid tile (H " + std::to_string(tile.h) + ", L " + std::to_string(tile.l) +
+                   ", N " + std::to_string(tile.n) + ", W " + std::to_string(tile.w) +
+                   ") or index " + std::to_string(index));
   }
   if (static_cast<std::int64_t>(data.size()) < tile.w * kHashSize) {
     return Invalid("tile " + TilePath(tile) + " data has " + std::to_string(data.size()) +
