@@ -30,7 +30,8 @@ func wrongPrefixZip(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-// Every way an upstream can fail: 502 with a text/plain reason, the right
+// Every way an upstream can fail: 502 with a text/plain reason (or, for a
+// zip already streaming to the client, a cut-off response), the right
 // request_errors_total reason, no file under its final name, and (once the
 // upstream behaves) the next request succeeds.
 func TestUpstreamFailuresAre502AndLeaveNoFile(t *testing.T) {
@@ -74,12 +75,21 @@ func TestUpstreamFailuresAre502AndLeaveNoFile(t *testing.T) {
 				limit = 4 * time.Second // --upstream-timeout 1s plus slack for a loaded machine
 			}
 			var r *harness.Response
-			harness.Within(t, limit, "the failing request", func() { r = e.p.Get(path) })
-			if r.Status != 502 {
+			var err error
+			harness.Within(t, limit, "the failing request", func() { r, err = e.p.Client().DoErr("GET", path) })
+			switch {
+			case err != nil && c.ext == "zip":
+				// A zip miss streams while it downloads: a failure after the
+				// first bytes were sent cuts the response off instead.
+				t.Logf("zip response cut off: %v", err)
+			case err != nil:
+				t.Fatal(err)
+			case r.Status != 502:
 				t.Fatalf("want 502, got %s", r)
+			default:
+				r.ExpectContentType(t, "text/plain", "utf-8")
+				r.ExpectCacheHitHeader(t, "")
 			}
-			r.ExpectContentType(t, "text/plain", "utf-8")
-			r.ExpectCacheHitHeader(t, "")
 			if e.up.Count("/"+rel) == 0 {
 				t.Errorf("upstream never asked for /%s", rel)
 			}
@@ -141,8 +151,9 @@ func expectReason(t *testing.T, p *harness.Proxy, reasons []string) {
 }
 
 // A zip over --max-zip-size is refused whether the upstream announces its
-// size (Content-Length) or not (chunked, or a file:// tree): 502, nothing
-// cached, and the version is served once the limit allows it.
+// size (Content-Length) or not (chunked, or a file:// tree): 502 (or a
+// cut-off stream when the size showed only mid-download), nothing cached, and
+// the version is served once the limit allows it.
 func TestOversizedZipIs502AndLeavesNoFile(t *testing.T) {
 	f := harness.Fixture(t)
 	big := f.Module(t, "example.com/big", "v1.0.0") // about 3 MiB
@@ -155,13 +166,22 @@ func TestOversizedZipIs502AndLeavesNoFile(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := harness.Start(t, harness.Options{Upstream: upstreamURL,
 				Args: []string{"--max-zip-size", "1MiB"}})
-			r := p.Get(big.URLPath("zip"))
-			if r.Status != 502 {
+			r, err := p.Client().DoErr("GET", big.URLPath("zip"))
+			switch {
+			case err != nil && name == "no content-length":
+				// Without a Content-Length the limit shows only once 1 MiB
+				// arrived, and by then the zip is streaming to the client:
+				// the response is cut off (the reason is in the log).
+				t.Logf("cut off: %v", err)
+			case err != nil:
+				t.Fatal(err)
+			case r.Status != 502:
 				t.Fatalf("want 502 for a 3 MiB zip over a 1 MiB limit, got %s", r)
-			}
-			r.ExpectOneLineError(t)
-			if !bytes.Contains(r.Body, []byte("larger than 1048576 bytes")) {
-				t.Errorf("reason does not name the limit: %q", r.Body)
+			default:
+				r.ExpectOneLineError(t)
+				if !bytes.Contains(r.Body, []byte("larger than 1048576 bytes")) {
+					t.Errorf("reason does not name the limit: %q", r.Body)
+				}
 			}
 			harness.ExpectNoFile(t, p.CacheDir, big.TreePath("zip"))
 			expectReason(t, p, []string{"upstream_invalid"})

@@ -261,6 +261,10 @@ Result<ModuleService::Fetched> ModuleService::FetchMod(const ModuleRequest& requ
       spdlog::error("{}: {}", key, verified.error().message);
       return Fetched{std::make_shared<const std::string>(std::move(*body)), false};
     }
+    // Remembered like the zip's refusal (FetchZip), so retries cost nothing.
+    if (verified.error().code == ErrorCode::kIntegrity) {
+      negative_cache_.Remember(key, verified.error());
+    }
     return verified.error();
   }
   StoreBestEffort(key, *body);
@@ -273,7 +277,7 @@ Result<ModuleService::Fetched> ModuleService::FetchZip(const ModuleRequest& requ
   if (storage_.Stat(key)) return Fetched{nullptr, false};
   Result<void> stored = fetcher_.ChainToStorage(
       key, storage_, key,
-      [&](const std::string& staged) -> Result<void> {
+      [&](const std::string& staged, const std::string& upstream_name) -> Result<void> {
         const auto started = std::chrono::steady_clock::now();
         Result<std::unique_ptr<protocol::ZipSource>> source = modzip::OpenZipFile(staged);
         if (!source) return MakeError(ErrorCode::kStorage, source.error().message);
@@ -283,14 +287,21 @@ Result<ModuleService::Fetched> ModuleService::FetchZip(const ModuleRequest& requ
         if (!inspected->violations.empty()) {
           metrics_.integrity_failures.With({"zip", "zip_rules"}).Increment();
           metrics_.verifications.With({"zip", "refused"}).Increment();
-          std::string message = "invalid module zip: " + inspected->violations.front();
+          std::string message =
+              "invalid module zip from " + upstream_name + ": " + inspected->violations.front();
           if (inspected->violations.size() > 1) {
             message += " (and " + std::to_string(inspected->violations.size() - 1) + " more)";
           }
           spdlog::error("{}@{}: {}", request.module, request.version, message);
           return MakeError(ErrorCode::kUpstreamInvalid, message);
         }
-        return VerifySum(request, /*go_mod=*/false, inspected->h1, started);
+        Result<void> verified = VerifySum(request, /*go_mod=*/false, inspected->h1, started);
+        if (!verified && verified.error().code == ErrorCode::kIntegrity) {
+          // Which upstream served the tampered zip is what an operator needs.
+          return MakeError(ErrorCode::kIntegrity,
+                           verified.error().message + " (downloaded from " + upstream_name + ")");
+        }
+        return verified;
       },
       stream);
   if (!stored) {

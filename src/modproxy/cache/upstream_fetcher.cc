@@ -67,9 +67,9 @@ Result<std::string> UpstreamFetcher::ChainSmall(
   return body;
 }
 
-Result<void> UpstreamFetcher::ChainToStorage(
-    std::string_view path, storage::Storage& storage, const std::string& key,
-    const std::function<Result<void>(const std::string& staged)>& check, ZipStream* stream) {
+Result<void> UpstreamFetcher::ChainToStorage(std::string_view path, storage::Storage& storage,
+                                             const std::string& key, const StagedCheck& check,
+                                             ZipStream* stream) {
   return chain_.Try([&](upstream::Upstream& upstream) -> Result<void> {
     Result<void> attempt = Measured(upstream, path, [&]() -> Result<void> {
       // A fresh writer per attempt: a failed upstream may have sent part of a body.
@@ -85,9 +85,7 @@ Result<void> UpstreamFetcher::ChainToStorage(
             return {};
           });
       if (!fetched) return fetched;
-      if (Result<void> ok = check(w.staging_path()); !ok) {
-        return MakeError(ok.error().code, ok.error().message + " (from " + upstream.name() + ")");
-      }
+      if (Result<void> ok = check(w.staging_path(), upstream.name()); !ok) return ok;
       if (Result<void> committed = w.Commit(); !committed) {
         return MakeError(ErrorCode::kStorage, committed.error().message);
       }

@@ -30,12 +30,14 @@ class UpstreamFetcher {
   Result<std::string> ChainSmall(std::string_view path,
                                  const std::function<Result<void>(std::string_view)>& check);
   // Streams a large body through the chain into a fresh writer per attempt;
-  // `check` runs on the staged file before Commit(). kStorage when storing
-  // fails. `stream` (optional) follows each attempt, for clients reading the
-  // body while it arrives.
+  // `check` runs on the staged file before Commit(), given the upstream that
+  // sent it (its errors pass through as they are: name the upstream in
+  // them). kStorage when storing fails. `stream` (optional) follows each
+  // attempt, for clients reading the body while it arrives.
+  using StagedCheck =
+      std::function<Result<void>(const std::string& staged, const std::string& upstream_name)>;
   Result<void> ChainToStorage(std::string_view path, storage::Storage& storage,
-                              const std::string& key,
-                              const std::function<Result<void>(const std::string& staged)>& check,
+                              const std::string& key, const StagedCheck& check,
                               ZipStream* stream = nullptr);
 
   const upstream::UpstreamChain& chain() const { return chain_; }

@@ -133,7 +133,8 @@ Result<std::unique_ptr<OnlineVerifier>> MakeOnlineVerifier(const config::Config&
   online->service = std::make_unique<sumdb::SumdbService>(
       storage, *online->fetcher, online->workers, online->metrics, online->negative, options);
   online->verifier = std::make_unique<sumdb::DatabaseVerifier>(
-      sumdb::DatabaseVerifierOptions{db.name, *key, config.nosumdb}, *online->service, storage);
+      sumdb::DatabaseVerifierOptions{db.name, *key, config.nosumdb, /*fresh_lookups=*/true},
+      *online->service, storage);
   return online;
 }
 

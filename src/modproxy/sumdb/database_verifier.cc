@@ -17,12 +17,14 @@ namespace {
 // the cache only by Commit(), after the client verified it.
 class LookupOps final : public ClientOps {
  public:
-  LookupOps(DatabaseVerifier& verifier, SumdbService& service, storage::Storage& storage)
-      : verifier_(verifier), service_(service), storage_(storage) {}
+  LookupOps(DatabaseVerifier& verifier, SumdbService& service, storage::Storage& storage,
+            bool fresh_lookups)
+      : verifier_(verifier), service_(service), storage_(storage), fresh_lookups_(fresh_lookups) {}
 
   Result<std::string> ReadRemote(std::string_view path) override {
     const std::string key = "sumdb/" + verifier_.name() + "/" + std::string(path);
-    if (Result<std::string> cached = storage_.Get(key); cached) return cached;
+    const bool fresh = fresh_lookups_ && path.substr(0, 7) == "lookup/";
+    if (Result<std::string> cached = storage_.Get(key); cached && !fresh) return cached;
     Result<std::string> body = service_.FetchUncached(verifier_.name(), path);
     if (!body) return body.error();
     fetched_.emplace_back(key, *body);
@@ -46,6 +48,7 @@ class LookupOps final : public ClientOps {
   DatabaseVerifier& verifier_;
   SumdbService& service_;
   storage::Storage& storage_;
+  const bool fresh_lookups_;
   std::vector<std::pair<std::string, std::string>> fetched_;
 };
 
@@ -61,7 +64,7 @@ bool DatabaseVerifier::Exempt(std::string_view module) const {
 
 Result<std::vector<std::string>> DatabaseVerifier::Lookup(std::string_view module,
                                                           std::string_view version) {
-  LookupOps ops(*this, service_, storage_);
+  LookupOps ops(*this, service_, storage_, options_.fresh_lookups);
   SumdbClient client(options_.key, ops);
   Result<std::vector<std::string>> lines = client.Lookup(module, version);
   if (lines) ops.Commit();

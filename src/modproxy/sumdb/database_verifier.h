@@ -16,6 +16,11 @@ struct DatabaseVerifierOptions {
   std::string name;     // the database, e.g. "sum.golang.org"
   tlog::Verifier key;   // its verifier key
   std::string nosumdb;  // GONOSUMDB globs: these paths are never looked up
+  // Ask the database for every lookup even when one is cached (modproxy
+  // verify --online: the database's current tree must be consistent with the
+  // last one verified). Tiles may still come from the cache: they are
+  // authenticated against the new tree either way.
+  bool fresh_lookups = false;
 };
 
 // cache::SumVerifier over a real checksum database (go-modules-reference.md
