@@ -20,7 +20,11 @@ mkdir -p "$artifacts"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-targets=$(cd "$root/fuzz" && ls ./*_fuzz.cc | sed 's|^\./||; s|_fuzz\.cc$||')
+targets=""
+for source in "$root"/fuzz/*_fuzz.cc; do
+  name=$(basename "$source" _fuzz.cc)
+  targets="$targets $name"
+done
 
 run_one() {
   local name=$1
