@@ -3,6 +3,7 @@
 // must come back unchanged when written out and parsed again.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -105,6 +106,9 @@ void CheckSumdb(const SumdbRequest& r) {
       // At most 2^30 hashes of 32 bytes; data tiles have no fixed size.
       MODPROXY_CHECK(r.hash_tile_bytes % 32 == 0 && r.hash_tile_bytes <= (std::uint64_t{32} << 30));
       MODPROXY_CHECK((r.hash_tile_bytes == 0) == (r.rest.find("/data/") != std::string::npos));
+      const std::optional<SumdbTile> tile = ParseSumdbTilePath(r.rest);
+      MODPROXY_CHECK(tile.has_value());
+      MODPROXY_CHECK(r.hash_tile_bytes == (tile->l < 0 ? 0 : std::uint64_t(tile->w) * 32));
       break;
   }
   if (r.endpoint != SumdbEndpoint::kTile) MODPROXY_CHECK(r.hash_tile_bytes == 0);

@@ -28,6 +28,7 @@ void CheckTilePath(std::string_view path) {
   const modproxy::Result<Tile> tile = ParseTilePath(path);
   const std::optional<modproxy::protocol::SumdbTile> sumdb =
       modproxy::protocol::ParseSumdbTilePath(path);
+  if (sumdb) MODPROXY_CHECK(modproxy::protocol::FormatSumdbTilePath(*sumdb) == path);
   if (!tile) {
     MODPROXY_CHECK(!sumdb || sumdb->l > 63);
     return;
