@@ -101,7 +101,7 @@ void CheckSumdb(const SumdbRequest& r) {
     case SumdbEndpoint::kLookup:
       MODPROXY_CHECK(r.rest.starts_with("lookup/") && r.immutable);
       break;
-    case SumdbEndpoint::kTile:
+    case SumdbEndpoint::kTile: {
       MODPROXY_CHECK(r.rest.starts_with("tile/") && r.immutable);
       // At most 2^30 hashes of 32 bytes; data tiles have no fixed size.
       MODPROXY_CHECK(r.hash_tile_bytes % 32 == 0 && r.hash_tile_bytes <= (std::uint64_t{32} << 30));
@@ -110,6 +110,7 @@ void CheckSumdb(const SumdbRequest& r) {
       MODPROXY_CHECK(tile.has_value());
       MODPROXY_CHECK(r.hash_tile_bytes == (tile->l < 0 ? 0 : std::uint64_t(tile->w) * 32));
       break;
+    }
   }
   if (r.endpoint != SumdbEndpoint::kTile) MODPROXY_CHECK(r.hash_tile_bytes == 0);
   const modproxy::Result<ParsedRequest> again =
