@@ -13,9 +13,11 @@ SERVE_ARGS ?=
 BUILD_PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libcurl4-openssl-dev \
   libssl-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev \
   libzip-dev zlib1g-dev libgtest-dev libgmock-dev ca-certificates
-# Extra packages the tests use: the real go command and real module sources for fixtures.
+# Extra packages the tests use: the real go command and real module sources for fixtures;
+# clang with its libFuzzer and sanitizer runtimes (libclang-rt-14-dev is only
+# recommended by clang) and llvm-symbolizer (llvm) for make fuzz-smoke.
 TEST_PACKAGES := golang-go git clang-format golang-golang-x-mod-dev \
-  golang-github-pkg-errors-dev golang-github-google-uuid-dev nginx clang
+  golang-github-pkg-errors-dev golang-github-google-uuid-dev nginx clang libclang-rt-14-dev llvm
 
 .PHONY: all deps test-deps build build-asan build-tsan serve test test-unit format format-check clean \
   fuzz-build fuzz-smoke fuzz
