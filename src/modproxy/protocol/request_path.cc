@@ -56,18 +56,6 @@ Result<void> CheckSegments(std::string_view path) {
   return {};
 }
 
-// strconv.Atoi on plain digits; signs never survive the tile round trip below.
-std::optional<std::int64_t> ParseDigits(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  std::int64_t value = 0;
-  for (const char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    if (value > (std::numeric_limits<std::int64_t>::max() - (c - '0')) / 10) return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
-
 std::string ThreeDigits(std::int64_t n) {
   std::string s = std::to_string(n);
   return std::string(3 - s.size(), '0') + s;
@@ -235,12 +223,12 @@ std::string FormatSumdbTilePath(const SumdbTile& tile) {
 std::optional<SumdbTile> ParseSumdbTilePath(std::string_view path) {
   std::vector<std::string_view> f = Split(path, '/');
   if (f.size() < 4 || f[0] != "tile") return std::nullopt;
-  const std::optional<std::int64_t> h = ParseDigits(f[1]);
-  const std::optional<std::int64_t> l = f[2] == "data" ? -1 : ParseDigits(f[2]);
+  const std::optional<std::int64_t> h = detail::ParseDecimalDigits(f[1]);
+  const std::optional<std::int64_t> l = f[2] == "data" ? -1 : detail::ParseDecimalDigits(f[2]);
   if (!h || !l || *h < 1 || *h > 30) return std::nullopt;
   std::int64_t w = std::int64_t{1} << *h;
   if (f[f.size() - 2].ends_with(".p")) {
-    const std::optional<std::int64_t> partial = ParseDigits(f.back());
+    const std::optional<std::int64_t> partial = detail::ParseDecimalDigits(f.back());
     if (!partial || *partial <= 0 || *partial >= w) return std::nullopt;
     w = *partial;
     f[f.size() - 2].remove_suffix(2);
@@ -250,7 +238,7 @@ std::optional<SumdbTile> ParseSumdbTilePath(std::string_view path) {
   for (std::size_t i = 3; i < f.size(); ++i) {
     std::string_view group = f[i];
     if (group.starts_with('x')) group.remove_prefix(1);
-    const std::optional<std::int64_t> value = ParseDigits(group);
+    const std::optional<std::int64_t> value = detail::ParseDecimalDigits(group);
     if (!value || *value >= 1000) return std::nullopt;
     if (n > (std::numeric_limits<std::int64_t>::max() - *value) / 1000) return std::nullopt;
     n = n * 1000 + *value;

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -134,6 +137,19 @@ inline std::string Quote(std::string_view s) {
   }
   out += '"';
   return out;
+}
+
+// Plain decimal digits (no sign, no space; leading zeros allowed, as Go's
+// strconv.ParseInt) that fit in an int64; nullopt otherwise.
+inline std::optional<std::int64_t> ParseDecimalDigits(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::int64_t value = 0;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    if (value > (std::numeric_limits<std::int64_t>::max() - (c - '0')) / 10) return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
 }
 
 }  // namespace modproxy::protocol::detail

@@ -205,18 +205,6 @@ std::optional<std::pair<Hash, Hash>> RunTreeProof(const std::vector<Hash>& proof
   return std::pair(NodeHash(sibling, right->first), NodeHash(sibling, right->second));
 }
 
-// Digits only, no sign, fits in int64 (leading zeros allowed, as strconv.ParseInt).
-std::optional<std::int64_t> ParseDecimal(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  std::int64_t value = 0;
-  for (const char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    if (value > (std::numeric_limits<std::int64_t>::max() - (c - '0')) / 10) return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
-
 // tlog's isValidRecordText: UTF-8, no control byte but '\n', no blank line,
 // ends in '\n'.
 bool IsValidRecordText(std::string_view text) {
@@ -337,7 +325,7 @@ Result<Tree> ParseTree(std::string_view text) {
   rest.remove_prefix(end_n + 1);
   const std::size_t end_hash = rest.find('\n');
   if (end_hash == std::string_view::npos) return malformed;
-  const std::optional<std::int64_t> n = ParseDecimal(size);
+  const std::optional<std::int64_t> n = protocol::detail::ParseDecimalDigits(size);
   if (!n || std::to_string(*n) != size) return malformed;
   const std::optional<std::string> hash = detail::DecodeBase64(rest.substr(0, end_hash));
   if (!hash || hash->size() != 32) return malformed;
@@ -434,7 +422,8 @@ Result<ParsedRecord> ParseRecord(std::string_view message) {
   const Error malformed = Invalid("malformed record");
   const std::size_t end_id = message.find('\n');
   if (end_id == std::string_view::npos) return malformed;
-  const std::optional<std::int64_t> id = ParseDecimal(message.substr(0, end_id));
+  const std::optional<std::int64_t> id =
+      protocol::detail::ParseDecimalDigits(message.substr(0, end_id));
   if (!id) return malformed;
   message.remove_prefix(end_id + 1);
   const std::size_t blank = message.find("\n\n");
