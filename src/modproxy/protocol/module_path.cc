@@ -22,12 +22,58 @@ Error Invalid(std::string message) {
   return MakeError(ErrorCode::kInvalidArgument, std::move(message));
 }
 
+// Go's %q of a rune (strconv.QuoteRune), which the go command's messages
+// use: 'a', '\'', '\\', '\n', '\x00', 'é'. Unicode letters are printed as
+// they are; other non-ASCII runes as '\uXXXX' (Go prints the printable ones
+// among them, such as '€', as they are: this has no table for IsPrint).
 std::string QuoteRune(char32_t r) {
-  if (r >= 0x20 && r < 0x7F && r != '\'' && r != '\\') return "'" + std::string(1, char(r)) + "'";
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string digits;
-  for (char32_t v = r; digits.size() < 4 || v != 0; v >>= 4) digits.insert(0, 1, kHex[v & 0xF]);
-  return "U+" + digits;
+  auto hex = [](char32_t v, int width) {
+    std::string digits(static_cast<std::size_t>(width), '0');
+    for (int i = width - 1; i >= 0; --i, v >>= 4)
+      digits[static_cast<std::size_t>(i)] = kHex[v & 0xF];
+    return digits;
+  };
+  switch (r) {
+    case '\a':
+      return "'\\a'";
+    case '\b':
+      return "'\\b'";
+    case '\f':
+      return "'\\f'";
+    case '\n':
+      return "'\\n'";
+    case '\r':
+      return "'\\r'";
+    case '\t':
+      return "'\\t'";
+    case '\v':
+      return "'\\v'";
+    case '\'':
+      return "'\\''";
+    case '\\':
+      return "'\\\\'";
+    default:
+      break;
+  }
+  if (r < 0x20 || r == 0x7F) return "'\\x" + hex(r, 2) + "'";
+  if (r < 0x80) return "'" + std::string(1, static_cast<char>(r)) + "'";
+  if (detail::IsNonAsciiLetter(r) || r == detail::kRuneError) {
+    std::string utf8;
+    if (r < 0x800) {
+      utf8 += static_cast<char>(0xC0 | (r >> 6));
+    } else if (r < 0x10000) {
+      utf8 += static_cast<char>(0xE0 | (r >> 12));
+      utf8 += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
+    } else {
+      utf8 += static_cast<char>(0xF0 | (r >> 18));
+      utf8 += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
+      utf8 += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
+    }
+    utf8 += static_cast<char>(0x80 | (r & 0x3F));
+    return "'" + utf8 + "'";
+  }
+  return r < 0x10000 ? "'\\u" + hex(r, 4) + "'" : "'\\U" + hex(r, 8) + "'";
 }
 
 bool IsAsciiAlnum(char32_t r) {

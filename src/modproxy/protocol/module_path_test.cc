@@ -245,5 +245,22 @@ TEST(CheckModuleVersionTest, RequiresCanonicalSemver) {
   EXPECT_EQ(branch.error().message, "invalid version \"master\": not a semantic version");
 }
 
+// Messages quote the bad character as Go's %q does (the go command prints them).
+TEST(CheckFilePathTest, QuotesBadCharactersLikeGo) {
+  EXPECT_EQ(
+      CheckFilePath("a\\b.go").error().message.find("invalid char '\\\\'") != std::string::npos,
+      true)
+      << CheckFilePath("a\\b.go").error().message;
+  EXPECT_NE(CheckFilePath("a'b.go").error().message.find("invalid char '\\''"), std::string::npos);
+  EXPECT_NE(CheckFilePath("a\x01"
+                          "b.go")
+                .error()
+                .message.find("invalid char '\\x01'"),
+            std::string::npos);
+  EXPECT_NE(CheckFilePath("a:b.go").error().message.find("invalid char ':'"), std::string::npos);
+  EXPECT_NE(CheckFilePath("a\u200bb.go").error().message.find("invalid char '\\u200b'"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace modproxy::protocol
