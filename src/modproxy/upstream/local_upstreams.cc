@@ -1,6 +1,9 @@
 #include <fcntl.h>
 
+#include <algorithm>
+#include <cctype>
 #include <string>
+#include <string_view>
 
 #include "modproxy/protocol/goproxy_list.h"
 #include "modproxy/storage/posix_file.h"
@@ -77,7 +80,10 @@ std::unique_ptr<Upstream> MakeUpstream(const protocol::UpstreamEntry& entry) {
     case protocol::UpstreamKind::kUrl:
       break;
   }
-  if (entry.url.rfind("file://", 0) == 0) {
+  // URL schemes are case-insensitive: ParseGoproxyList accepts FILE:///srv as Go does.
+  const std::string_view scheme = std::string_view(entry.url).substr(0, 7);
+  if (scheme.size() == 7 && std::equal(scheme.begin(), scheme.end(), "file://",
+                                       [](char a, char b) { return std::tolower(a) == b; })) {
     return std::make_unique<FileUpstream>(entry.url,
                                           entry.url.substr(std::string("file://").size()));
   }

@@ -1,5 +1,11 @@
 #include "modproxy/upstream/upstream_chain.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "modproxy/testkit/fake_upstream.h"
@@ -116,6 +122,25 @@ TEST(UpstreamChainTest, FirstProxySkipsKeywords) {
   EXPECT_EQ(only_off.FirstProxy(), nullptr);
   Chain c = MakeChain(",");
   EXPECT_EQ(c.chain->FirstProxy(), c.fakes[0]);
+}
+
+// URL schemes are case-insensitive (the go command accepts FILE:///srv).
+TEST(UpstreamChainTest, FileSchemeInAnyCaseReadsTheTree) {
+  char dir[] = "/tmp/modproxy-file-upstream-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string file = std::string(dir) + "/list";
+  std::FILE* f = std::fopen(file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("v1.0.0\n", f);
+  std::fclose(f);
+  for (const std::string scheme : {"file://", "FILE://", "File://"}) {
+    std::unique_ptr<Upstream> u = MakeUpstream({UpstreamKind::kUrl, scheme + dir, false});
+    Result<std::string> got = FetchToString(*u, "list", {});
+    ASSERT_TRUE(got.has_value()) << scheme << ": " << got.error().message;
+    EXPECT_EQ(*got, "v1.0.0\n");
+  }
+  std::remove(file.c_str());
+  rmdir(dir);
 }
 
 }  // namespace
