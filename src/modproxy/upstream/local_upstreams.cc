@@ -82,8 +82,9 @@ std::unique_ptr<Upstream> MakeUpstream(const protocol::UpstreamEntry& entry) {
   }
   // URL schemes are case-insensitive: ParseGoproxyList accepts FILE:///srv as Go does.
   const std::string_view scheme = std::string_view(entry.url).substr(0, 7);
-  if (scheme.size() == 7 && std::equal(scheme.begin(), scheme.end(), "file://",
-                                       [](char a, char b) { return std::tolower(a) == b; })) {
+  if (scheme.size() == 7 && std::equal(scheme.begin(), scheme.end(), "file://", [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == b;
+      })) {
     return std::make_unique<FileUpstream>(entry.url,
                                           entry.url.substr(std::string("file://").size()));
   }
