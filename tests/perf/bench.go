@@ -34,10 +34,15 @@ func (b *bench) runAll() {
 		{"idle", b.measureIdle},
 		{"miss", b.measureMisses},
 		{"startup", b.measureStartup},
+		{"verify", b.measureVerify},
 	}
 	for _, s := range steps {
 		if b.c.skip[s.name] {
 			progress("%s: skipped (-skip)", s.name)
+			continue
+		}
+		if len(b.c.steps) > 0 && !b.c.steps[s.name] {
+			progress("%s: skipped (not in -steps)", s.name)
 			continue
 		}
 		if err := s.run(); err != nil {

@@ -32,6 +32,9 @@ type config struct {
 	duration   time.Duration
 	smoke      bool
 	skip       map[string]bool
+	steps      map[string]bool // -steps: only these (empty: all)
+	xmodGOPATH string          // GOPATH holding golang.org/x/mod, for the sumdb fixture tool
+	verifyMods int             // .mod misses per phase of the verify step
 	listTTL    string
 	serverCPU  string
 	clientCPU  string
@@ -52,7 +55,11 @@ func parseFlags() *config {
 	flag.IntVar(&c.rounds, "rounds", 3, "rounds per measurement (medians are reported)")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each load-generator run")
 	flag.BoolVar(&c.smoke, "smoke", false, "tiny data set, 1 round, 1s runs: checks that everything still runs")
-	skip := flag.String("skip", "", "comma-separated steps to skip: hits,rss,idle,miss,startup,wrk")
+	skip := flag.String("skip", "", "comma-separated steps to skip: hits,rss,idle,miss,startup,verify,wrk")
+	steps := flag.String("steps", "", "comma-separated steps to run, the others are skipped (default all): hits,rss,idle,miss,startup,verify (wrk runs with hits)")
+	flag.StringVar(&c.xmodGOPATH, "xmod-gopath", envOr("MODPROXY_TEST_XMOD_GOPATH", "/usr/share/gocode"),
+		"GOPATH with golang.org/x/mod, to build tests/fixtures/sumdb for the verify step")
+	flag.IntVar(&c.verifyMods, "verify-mods", 300, "uncached .mod paths per phase of the verify step")
 	flag.StringVar(&c.listTTL, "list-ttl", "", "modproxy --list-ttl (default: not passed; with --upstream off lists are never refreshed)")
 	flag.StringVar(&c.serverCPU, "server-cpu", "1", "taskset CPU list of the servers")
 	flag.StringVar(&c.clientCPU, "client-cpu", "0", "taskset CPU list of the load generator")
@@ -61,11 +68,13 @@ func parseFlags() *config {
 	flag.IntVar(&c.missPaths, "miss-paths", 200, "uncached .info paths per TTFB run")
 	flag.Parse()
 	c.skip = splitSet(*skip)
+	c.steps = splitSet(*steps)
 	if c.smoke {
 		c.rounds = 1
 		c.duration = time.Second
 		c.idle = 1000
 		c.missPaths = 20
+		c.verifyMods = 20
 	}
 	return c
 }
@@ -130,6 +139,13 @@ func run(c *config) (code int) {
 // progress prints one line on stderr.
 func progress(format string, args ...interface{}) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]interface{}{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // splitSet turns "a,b" into {a, b}.

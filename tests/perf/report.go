@@ -53,7 +53,8 @@ type report struct {
 		Versions int
 		Seconds  pair
 	}
-	Wrk struct {
+	Verify verifyReport // what verification adds to a miss (measure_verify.go)
+	Wrk    struct {
 		Path       string
 		Skipped    string
 		Wrk, Bench pair // req/s on one fixed URL

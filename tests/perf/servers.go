@@ -58,6 +58,7 @@ type modproxyOptions struct {
 	upstream  string // --upstream; "off" for pure cache hits
 	readyPath string // a path that answers 200 once serving
 	poll      time.Duration
+	sumdb     string // --sumdb; "" means off
 }
 
 // startModproxy runs `modproxy serve` with one event loop on the server core.
@@ -66,6 +67,9 @@ type modproxyOptions struct {
 func startModproxy(c *config, o modproxyOptions) (*server, error) {
 	if o.poll == 0 {
 		o.poll = 10 * time.Millisecond
+	}
+	if o.sumdb == "" {
+		o.sumdb = "off"
 	}
 	return startWithPort(func(port int) (*server, error) {
 		stderr, err := os.OpenFile(filepath.Join(c.work, o.name+".stderr.log"),
@@ -77,7 +81,7 @@ func startModproxy(c *config, o modproxyOptions) (*server, error) {
 		s := &server{kind: "modproxy", addr: "127.0.0.1:" + strconv.Itoa(port)}
 		s.started = time.Now()
 		args := []string{c.modproxy, "serve", "--listen", s.addr, "--cache-dir", o.cacheDir,
-			"--upstream", o.upstream, "--threads", "1", "--sumdb", "off"}
+			"--upstream", o.upstream, "--threads", "1", "--sumdb", o.sumdb}
 		if c.listTTL != "" {
 			args = append(args, "--list-ttl", c.listTTL)
 		}

@@ -118,6 +118,8 @@ func (r *report) rows() []row {
 		add(missing(startup, "modproxy <= 1 s"))
 	}
 
+	rows = append(rows, r.verifyRows()...)
+
 	const wrkRow, benchRow = "Cross-check, one .info URL: wrk req/s", "Cross-check, one .info URL: modproxy bench req/s"
 	switch w := r.Wrk; {
 	case w.Skipped != "":
@@ -139,6 +141,68 @@ func (r *report) rows() []row {
 		add(missing(benchRow, "(information)"))
 	}
 	return rows
+}
+
+// verifyRows: one row per phase of the verify step, "--sumdb off -> live
+// database" in the modproxy column and the difference as the ratio.
+func (r *report) verifyRows() []row {
+	v := r.Verify
+	if len(v.Phases) == 0 || len(v.Phases[0].On.P50) == 0 || len(v.Phases[0].Off.P50) == 0 {
+		return []row{missing("Verify: .mod and .zip misses, --sumdb off -> live test database", "(information)")}
+	}
+	var rows []row
+	for _, p := range v.Phases {
+		if len(p.On.P50) == 0 || len(p.Off.P50) == 0 {
+			rows = append(rows, missing("Verify: "+p.Name, "(information)"))
+			continue
+		}
+		var target string
+		switch p.Name {
+		case "mod-first":
+			target = "Verify: first .mod miss of a fresh cache (no tiles yet), sumdb off -> on"
+		case "mod-cold":
+			target = fmt.Sprintf("Verify: next %d .mod misses (tiles fetched on first use), sumdb off -> on", p.Requests)
+		case "mod-steady":
+			target = fmt.Sprintf("Verify: %d more .mod misses (every tile cached), sumdb off -> on", p.Requests)
+		default:
+			target = fmt.Sprintf("Verify: %d zip misses of %s-%s, sumdb off -> on", p.Requests,
+				humanBytes(p.MinBytes), humanBytes(p.MaxBytes))
+		}
+		off50, on50 := p.Off.P50.median(), p.On.P50.median()
+		off99, on99 := p.Off.P99.median(), p.On.P99.median()
+		metric := fmt.Sprintf("verify metric mean %.3f -> %.3f ms", p.Off.MetricMeanMs.median(), p.On.MetricMeanMs.median())
+		var cell, diff string
+		if p.Requests == 1 {
+			cell = fmt.Sprintf("%.2f -> %.2f ms; %s", off50, on50, metric)
+			diff = fmt.Sprintf("%+.2f ms", on50-off50)
+		} else {
+			cell = fmt.Sprintf("p50 %.2f -> %.2f ms, p99 %.2f -> %.2f ms", off50, on50, off99, on99)
+			if p.Name == "zip-large" {
+				cell += fmt.Sprintf(", TTFB p50 %.2f -> %.2f ms", p.Off.TTFBP50.median(), p.On.TTFBP50.median())
+			}
+			cell += "; " + metric
+			diff = fmt.Sprintf("%+.2f / %+.2f ms", on50-off50, on99-off99)
+		}
+		if len(p.On.DBTiles) > 0 {
+			cell += fmt.Sprintf(" (database: %s lookups, %s tiles)", intsText(p.On.DBLookups), intsText(p.On.DBTiles))
+		}
+		rows = append(rows, row{target, "-", cell, diff, "(information)", "-"})
+	}
+	return rows
+}
+
+// intsText is "n" when every round agrees, else "n1/n2/...".
+func intsText(values []int) string {
+	var parts []string
+	same := true
+	for _, v := range values {
+		parts = append(parts, fmt.Sprint(v))
+		same = same && v == values[0]
+	}
+	if same && len(values) > 0 {
+		return parts[0]
+	}
+	return strings.Join(parts, "/")
 }
 
 // markdown is the table plus its footer.
@@ -184,7 +248,13 @@ func (r *report) markdown() string {
 			"(200000 as tuned; each cached file holds a descriptor) was lowered to leave room for the "+
 			"connections, for a tree of %d files: %s.\n", s.NoFile, d.SmallPaths+d.Zips, strings.Join(parts, ", "))
 	}
-	for _, n := range append(append([]string(nil), r.Idle.Notes...), r.Miss.Notes...) {
+	if len(r.Verify.Phases) > 0 {
+		fmt.Fprintf(&b, "- Verify rows: fresh modproxys (empty cache) in front of an nginx upstream, one request at a time, "+
+			"total time per request; \"off -> on\" is --sumdb off (zip rules and h1 only) -> a live test checksum database "+
+			"(tests/fixtures/sumdb, %d records, reached directly by URL, on the server CPU); the verify metric is the mean "+
+			"of modproxy_verify_duration_seconds over the row's requests; ratio = the difference (p50 / p99).\n", r.Verify.DatabaseRecords)
+	}
+	for _, n := range append(append(append([]string(nil), r.Idle.Notes...), r.Miss.Notes...), r.Verify.Notes...) {
 		fmt.Fprintf(&b, "- Note: %s\n", n)
 	}
 	for _, f := range r.Failures {
@@ -211,6 +281,12 @@ func (r *report) details() string {
 	line("miss TTFB p50 ms", "%.2f", pair{r.Miss.UpstreamP50, r.Miss.ModproxyP50}, 1)
 	line("miss TTFB p99 ms", "%.2f", pair{r.Miss.UpstreamP99, r.Miss.ModproxyP99}, 1)
 	line("start-up ms", "%.1f", r.Startup.Seconds, 1000)
+	for _, p := range r.Verify.Phases {
+		// The nginx column holds --sumdb off, the modproxy column the live database.
+		line("verify "+p.Name+" p50 ms (sumdb off; on)", "%.2f", pair{p.Off.P50, p.On.P50}, 1)
+		line("verify "+p.Name+" p99 ms (sumdb off; on)", "%.2f", pair{p.Off.P99, p.On.P99}, 1)
+		line("verify "+p.Name+" metric mean ms (sumdb off; on)", "%.3f", pair{p.Off.MetricMeanMs, p.On.MetricMeanMs}, 1)
+	}
 	line("one URL, wrk req/s", "%.0f", r.Wrk.Wrk, 1)
 	line("one URL, modproxy bench req/s", "%.0f", r.Wrk.Bench, 1)
 	fmt.Fprintf(&b, "\nUpstream requests other than the 100 versions during the concurrency runs: %v.\n", r.Miss.OtherUpstream)
