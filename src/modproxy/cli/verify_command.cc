@@ -155,7 +155,9 @@ int Run(VerifyArgs& args) {
     std::fprintf(stderr, "modproxy verify: %s\n", files.error().message.c_str());
     return kExitUsage;
   }
-  Result<std::unique_ptr<storage::Storage>> storage = storage::NewDiskStorage({config->cache_dir});
+  // A server may be using this cache right now: leave its temp files alone.
+  Result<std::unique_ptr<storage::Storage>> storage =
+      storage::NewDiskStorage({config->cache_dir, /*clear_temp_files=*/false});
   if (!storage) {
     std::fprintf(stderr, "modproxy verify: %s\n", storage.error().message.c_str());
     return kExitUsage;

@@ -120,13 +120,14 @@ class DiskStorage final : public Storage {
     return (*probe)->Write("ok");  // discarded: never committed
   }
 
-  Result<void> Init() {
+  Result<void> Init(bool clear_temp_files) {
     std::error_code ec;
     fs::create_directories(root_ + "/" + kTempDir, ec);
     if (ec) {
       return MakeError(ErrorCode::kStorage,
                        "cannot create cache directory " + root_ + ": " + ec.message());
     }
+    if (!clear_temp_files) return {};
     // Temp files left by a killed process are never valid data: clear them.
     // Only this process's own files could be in use, and it has written none yet.
     for (const fs::directory_entry& entry : fs::directory_iterator(root_ + "/" + kTempDir, ec)) {
@@ -146,7 +147,7 @@ class DiskStorage final : public Storage {
 
 Result<std::unique_ptr<Storage>> NewDiskStorage(const DiskStorageOptions& options) {
   auto storage = std::make_unique<DiskStorage>(options.root);
-  if (Result<void> r = storage->Init(); !r) return r.error();
+  if (Result<void> r = storage->Init(options.clear_temp_files); !r) return r.error();
   return std::unique_ptr<Storage>(std::move(storage));
 }
 

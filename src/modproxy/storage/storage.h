@@ -74,6 +74,10 @@ class Storage {
 
 struct DiskStorageOptions {
   std::string root;  // the cache directory; created if missing
+  // Remove temp files left by a killed process. Only the server owning the
+  // cache may: a tool opening a cache that a running server uses (modproxy
+  // verify) would delete that server's downloads in progress.
+  bool clear_temp_files = true;
 };
 
 // The GOPROXY-tree disk cache of design.md. Bookkeeping lives in

@@ -139,6 +139,17 @@ TEST(DiskStorageTest, LaysOutAGoproxyTreeWithBookkeepingInDotDir) {
   fs::remove_all(root);
 }
 
+// modproxy verify opens a cache a running server may be writing to.
+TEST(DiskStorageTest, ToolsOpeningTheCacheLeaveTempFilesAlone) {
+  std::string root = TempDir();
+  fs::create_directories(root + "/.modproxy/tmp");
+  std::ofstream(root + "/.modproxy/tmp/123-4-5") << "a zip being downloaded";
+  Result<std::unique_ptr<Storage>> disk = NewDiskStorage({root, /*clear_temp_files=*/false});
+  ASSERT_TRUE(disk.has_value());
+  EXPECT_TRUE(fs::exists(root + "/.modproxy/tmp/123-4-5"));
+  fs::remove_all(root);
+}
+
 TEST(DiskStorageTest, StartUpRemovesTempFilesOfAKilledProcess) {
   std::string root = TempDir();
   fs::create_directories(root + "/.modproxy/tmp");
