@@ -251,6 +251,12 @@ func TestIntegrityNoSumdbPathsNeverSentToDatabase(t *testing.T) {
 			t.Errorf("exempt %s@%s not cached", m.Path, m.Version)
 		}
 	}
+	// A client asking modproxy's /sumdb/ about an exempt path is refused,
+	// not forwarded (checked against the request log just below).
+	lookup := "/sumdb/" + v.db.Name + "/lookup/" + hello.EscPath + "@" + hello.EscVersion
+	if r := v.p.Get(lookup); r.Status != 403 || !strings.Contains(string(r.Body), "--nosumdb") {
+		t.Errorf("lookup of an exempt path through modproxy: want 403 naming --nosumdb, got %s", brief(r))
+	}
 	for _, p := range v.db.Requests(t) {
 		if strings.Contains(p, "example.com/hello") || strings.Contains(p, "github.com") {
 			t.Errorf("the checksum database heard of an exempt path: %s", p)

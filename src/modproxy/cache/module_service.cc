@@ -220,7 +220,7 @@ Result<void> ModuleService::VerifySum(const ModuleRequest& request, bool go_mod,
   if (!verdict) {
     const Error& error = verdict.error();
     if (error.code == ErrorCode::kIntegrity) {
-      const bool mismatch = error.message.find("checksum mismatch") != std::string::npos;
+      const bool mismatch = error.message.find(kChecksumMismatch) != std::string::npos;
       metrics_.integrity_failures
           .With({endpoint, mismatch ? "checksum_mismatch" : "sumdb_misbehaviour"})
           .Increment();

@@ -369,7 +369,8 @@ class FakeSumVerifier final : public SumVerifier {
     auto it = sums_.find(key);
     if (it == sums_.end()) return MakeError(ErrorCode::kUnavailable, "no record of " + key);
     if (it->second != h1) {
-      return MakeError(ErrorCode::kIntegrity, "SECURITY ERROR: " + key + ": checksum mismatch");
+      return MakeError(ErrorCode::kIntegrity,
+                       "SECURITY ERROR: " + key + ": " + std::string(kChecksumMismatch));
     }
     return SumVerdict{"sum.test"};
   }
@@ -456,16 +457,20 @@ TEST_F(VerifyingServiceTest, ZipBreakingTheRulesIsRefusedBeforeAnyLookup) {
   EXPECT_EQ(metrics_.integrity_failures.With({"zip", "zip_rules"}).value(), 1u);
 }
 
+// A zip of about 300 KiB that deflate cannot shrink: large enough to stream.
+std::string IncompressibleZip(std::uint32_t seed) {
+  std::string random(300 * 1024, '\0');
+  for (char& c : random) {
+    seed = seed * 1103515245 + 12345;
+    c = static_cast<char>(seed >> 24);
+  }
+  return testkit::MakeZip({{"example.com/Hello@v1.0.0/data.bin", random}});
+}
+
 // A large zip miss streams to the client while it downloads, but its last
 // 64 KiB wait for verification; a refusal ends the stream as failed.
 TEST_F(VerifyingServiceTest, StreamedZipHoldsBackItsEndUntilVerified) {
-  std::string random(300 * 1024, '\0');
-  std::uint32_t x = 12345;
-  for (char& c : random) {
-    x = x * 1103515245 + 12345;
-    c = static_cast<char>(x >> 24);
-  }
-  const std::string zip = testkit::MakeZip({{"example.com/Hello@v1.0.0/data.bin", random}});
+  const std::string zip = IncompressibleZip(12345);
   ASSERT_GT(zip.size(), 2 * ModuleService::kZipHoldBackBytes);
   upstream_->Set("example.com/!hello/@v/v1.0.0.zip", zip);
   verifier_.Record("example.com/Hello v1.0.0", "h1:tampered=");
@@ -491,13 +496,7 @@ TEST_F(VerifyingServiceTest, StreamedZipHoldsBackItsEndUntilVerified) {
 }
 
 TEST_F(VerifyingServiceTest, StreamedZipIsReleasedWholeOnceVerified) {
-  std::string random(300 * 1024, '\0');
-  std::uint32_t x = 777;
-  for (char& c : random) {
-    x = x * 1103515245 + 12345;
-    c = static_cast<char>(x >> 24);
-  }
-  const std::string zip = testkit::MakeZip({{"example.com/Hello@v1.0.0/data.bin", random}});
+  const std::string zip = IncompressibleZip(777);
   upstream_->Set("example.com/!hello/@v/v1.0.0.zip", zip);
   verifier_.Record("example.com/Hello v1.0.0", ZipH1(zip));
   verifier_.Hold();

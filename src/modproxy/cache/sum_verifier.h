@@ -7,6 +7,11 @@
 
 namespace modproxy::cache {
 
+// In a kIntegrity message, marks a download whose hash differs from the
+// database's record (as opposed to a misbehaving database): the cache counts
+// the two apart.
+inline constexpr std::string_view kChecksumMismatch = "checksum mismatch";
+
 // Who vouched for a downloaded file's hash.
 struct SumVerdict {
   // The checksum database whose record matched; "" when no database applies

@@ -96,10 +96,10 @@ Result<cache::SumVerdict> DatabaseVerifier::Check(std::string_view module, std::
     std::string_view recorded = std::string_view(line).substr(prefix.size() - 3);
     if (recorded == h1) return cache::SumVerdict{options_.name};
     return MakeError(ErrorCode::kIntegrity,
-                     "SECURITY ERROR: " + what + ": checksum mismatch for its " +
-                         (go_mod ? "go.mod" : "zip") + ": downloaded " + std::string(h1) +
-                         ", checksum database " + options_.name + " has " + std::string(recorded) +
-                         "; not cached, not served");
+                     "SECURITY ERROR: " + what + ": " + std::string(cache::kChecksumMismatch) +
+                         " for its " + (go_mod ? "go.mod" : "zip") + ": downloaded " +
+                         std::string(h1) + ", checksum database " + options_.name + " has " +
+                         std::string(recorded) + "; not cached, not served");
   }
   // Like the go command, a record without a line for this file does not
   // refuse it (the record is authentic; it just says nothing about the file).
