@@ -12,7 +12,7 @@ SERVE_ARGS ?=
 # Debian 12 packages needed to build and run.
 BUILD_PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libcurl4-openssl-dev \
   libssl-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev \
-  libzip-dev zlib1g-dev libgtest-dev libgmock-dev ca-certificates
+  libzip-dev zlib1g-dev libgit2-dev libgtest-dev libgmock-dev ca-certificates
 # Extra packages the tests use: the real go command and real module sources for fixtures;
 # clang with its libFuzzer and sanitizer runtimes (libclang-rt-14-dev is only
 # recommended by clang) and llvm-symbolizer (llvm) for make fuzz-smoke.

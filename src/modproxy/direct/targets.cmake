@@ -1,0 +1,1 @@
+# direct: targets (see the comment in ../CMakeLists.txt).

@@ -1,0 +1,1 @@
+# git: targets (see the comment in ../CMakeLists.txt).

@@ -1,0 +1,1 @@
+# vcs: targets (see the comment in ../CMakeLists.txt).

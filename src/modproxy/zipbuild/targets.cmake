@@ -1,0 +1,1 @@
+# zipbuild: targets (see the comment in ../CMakeLists.txt).
