@@ -1,1 +1,9 @@
-# vcs: targets (see the comment in ../CMakeLists.txt).
+# vcs: the go command's rules for turning a repository into module versions
+# (pseudo-versions, go.mod module path and retractions, repository roots,
+# coderepo.go over the abstract GitRepo). Pure: no I/O of its own.
+modproxy_library(vcs
+  SOURCES vcs/path_major.cc vcs/pseudo_version.cc vcs/modfile_syntax.cc vcs/gomod.cc
+  DEPS modproxy_protocol)
+modproxy_unit_test(vcs_test
+  SOURCES vcs/pseudo_version_test.cc vcs/gomod_test.cc
+  DEPS modproxy_vcs)
