@@ -186,12 +186,13 @@ void ModuleService::StoreBestEffort(const std::string& key, std::string_view byt
 Result<ModuleService::Fetched> ModuleService::FetchInfo(const ModuleRequest& request,
                                                         const std::string& key) {
   std::string resolved;
-  Result<std::string> body = fetcher_.ChainSmall(key, [&](std::string_view b) -> Result<void> {
-    Result<std::string> v = CheckInfo(b, request.module, request.version, request.canonical);
-    if (!v) return v.error();
-    resolved = *v;
-    return {};
-  });
+  Result<std::string> body =
+      fetcher_.ChainSmall(request.module, key, [&](std::string_view b) -> Result<void> {
+        Result<std::string> v = CheckInfo(b, request.module, request.version, request.canonical);
+        if (!v) return v.error();
+        resolved = *v;
+        return {};
+      });
   if (!body) {
     if (IsNotFound(body.error())) negative_cache_.Remember(key, body.error());
     return body.error();
@@ -246,7 +247,7 @@ Result<void> ModuleService::VerifySum(const ModuleRequest& request, bool go_mod,
 
 Result<ModuleService::Fetched> ModuleService::FetchMod(const ModuleRequest& request,
                                                        const std::string& key) {
-  Result<std::string> body = fetcher_.ChainSmall(key, &CheckGoMod);
+  Result<std::string> body = fetcher_.ChainSmall(request.module, key, &CheckGoMod);
   if (!body) {
     if (IsNotFound(body.error())) negative_cache_.Remember(key, body.error());
     return body.error();
@@ -276,7 +277,7 @@ Result<ModuleService::Fetched> ModuleService::FetchZip(const ModuleRequest& requ
   // Stored by a download that ended while this client was on its way here.
   if (storage_.Stat(key)) return Fetched{nullptr, false};
   Result<void> stored = fetcher_.ChainToStorage(
-      key, storage_, key,
+      request.module, key, storage_, key,
       [&](const std::string& staged, const std::string& upstream_name) -> Result<void> {
         const auto started = std::chrono::steady_clock::now();
         Result<std::unique_ptr<protocol::ZipSource>> source = modzip::OpenZipFile(staged);
@@ -346,11 +347,12 @@ std::vector<std::string> ModuleService::StaleVersions(const ModuleRequest& reque
 
 Result<ModuleService::Fetched> ModuleService::FetchList(const ModuleRequest& request,
                                                         const std::string& key) {
-  Result<std::string> body = fetcher_.ChainSmall(key, [](std::string_view b) -> Result<void> {
-    Result<std::vector<std::string>> parsed = protocol::ParseVersionList(b);
-    if (!parsed) return MakeError(ErrorCode::kUpstreamInvalid, parsed.error().message);
-    return {};
-  });
+  Result<std::string> body =
+      fetcher_.ChainSmall(request.module, key, [](std::string_view b) -> Result<void> {
+        Result<std::vector<std::string>> parsed = protocol::ParseVersionList(b);
+        if (!parsed) return MakeError(ErrorCode::kUpstreamInvalid, parsed.error().message);
+        return {};
+      });
   if (body) {
     std::vector<std::string> merged =
         protocol::MergeVersionLists(*protocol::ParseVersionList(*body), CachedVersions(request));
@@ -377,11 +379,12 @@ Result<ModuleService::Fetched> ModuleService::FetchList(const ModuleRequest& req
 
 Result<ModuleService::Fetched> ModuleService::FetchLatest(const ModuleRequest& request,
                                                           const std::string& key) {
-  Result<std::string> body = fetcher_.ChainSmall(key, [&](std::string_view b) -> Result<void> {
-    Result<std::string> v = CheckInfo(b, request.module, "", false);
-    if (!v) return v.error();
-    return {};
-  });
+  Result<std::string> body =
+      fetcher_.ChainSmall(request.module, key, [&](std::string_view b) -> Result<void> {
+        Result<std::string> v = CheckInfo(b, request.module, "", false);
+        if (!v) return v.error();
+        return {};
+      });
   if (body) {
     StoreBestEffort(key, *body);
     return Fetched{std::make_shared<const std::string>(std::move(*body)), false};

@@ -53,8 +53,8 @@ class ModuleServiceTest : public testing::Test {
     upstream_ = fake.get();
     std::vector<upstream::UpstreamChain::Link> links;
     links.push_back({{protocol::UpstreamKind::kUrl, "http://fake", false}, std::move(fake)});
-    chain_ = std::make_unique<upstream::UpstreamChain>(std::move(links));
-    fetcher_ = std::make_unique<UpstreamFetcher>(*chain_, metrics_, FetcherOptions{});
+    router_ = std::make_unique<upstream::ChainRouter>(upstream::UpstreamChain(std::move(links)));
+    fetcher_ = std::make_unique<UpstreamFetcher>(*router_, metrics_, FetcherOptions{});
     service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_, negative_,
                                                ModuleServiceOptions{60s});
   }
@@ -66,7 +66,7 @@ class ModuleServiceTest : public testing::Test {
 
   std::unique_ptr<storage::Storage> storage_ = storage::NewMemoryStorage();
   testkit::FakeUpstream* upstream_ = nullptr;
-  std::unique_ptr<upstream::UpstreamChain> chain_;
+  std::unique_ptr<upstream::ChainRouter> router_;
   metrics::ProxyMetrics metrics_;
   std::unique_ptr<UpstreamFetcher> fetcher_;
   boost::asio::thread_pool workers_{4};

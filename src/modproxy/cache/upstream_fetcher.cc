@@ -17,9 +17,9 @@ const char* ResultLabel(const Result<void>& r) {
 
 }  // namespace
 
-UpstreamFetcher::UpstreamFetcher(const upstream::UpstreamChain& chain,
+UpstreamFetcher::UpstreamFetcher(const upstream::ChainRouter& router,
                                  metrics::ProxyMetrics& metrics, FetcherOptions options)
-    : chain_(chain), metrics_(metrics), options_(options) {}
+    : router_(router), metrics_(metrics), options_(options) {}
 
 Result<void> UpstreamFetcher::Measured(upstream::Upstream& upstream, std::string_view path,
                                        const std::function<Result<void>()>& call) {
@@ -55,9 +55,10 @@ Result<std::string> UpstreamFetcher::FetchSmall(
 }
 
 Result<std::string> UpstreamFetcher::ChainSmall(
-    std::string_view path, const std::function<Result<void>(std::string_view)>& check) {
+    std::string_view module, std::string_view path,
+    const std::function<Result<void>(std::string_view)>& check) {
   std::string body;
-  Result<void> r = chain_.Try([&](upstream::Upstream& upstream) -> Result<void> {
+  Result<void> r = router_.For(module).Try([&](upstream::Upstream& upstream) -> Result<void> {
     Result<std::string> fetched = FetchSmall(upstream, path, check);
     if (!fetched) return fetched.error();
     body = std::move(*fetched);
@@ -67,10 +68,10 @@ Result<std::string> UpstreamFetcher::ChainSmall(
   return body;
 }
 
-Result<void> UpstreamFetcher::ChainToStorage(std::string_view path, storage::Storage& storage,
-                                             const std::string& key, const StagedCheck& check,
-                                             ZipStream* stream) {
-  return chain_.Try([&](upstream::Upstream& upstream) -> Result<void> {
+Result<void> UpstreamFetcher::ChainToStorage(std::string_view module, std::string_view path,
+                                             storage::Storage& storage, const std::string& key,
+                                             const StagedCheck& check, ZipStream* stream) {
+  return router_.For(module).Try([&](upstream::Upstream& upstream) -> Result<void> {
     Result<void> attempt = Measured(upstream, path, [&]() -> Result<void> {
       // A fresh writer per attempt: a failed upstream may have sent part of a body.
       Result<std::unique_ptr<storage::BlobWriter>> writer = storage.OpenWrite(key);

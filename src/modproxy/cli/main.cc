@@ -9,9 +9,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -30,6 +33,7 @@
 #include "modproxy/storage/storage.h"
 #include "modproxy/sumdb/database_verifier.h"
 #include "modproxy/sumdb/sumdb_service.h"
+#include "modproxy/upstream/chain_router.h"
 #include "modproxy/upstream/upstream_chain.h"
 
 namespace {
@@ -51,17 +55,28 @@ void SetUpLogging(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
 
-upstream::UpstreamChain BuildChain(const config::Config& config) {
+using UpstreamFactory =
+    std::function<std::unique_ptr<upstream::Upstream>(const protocol::UpstreamEntry&)>;
+
+upstream::UpstreamChain BuildChain(const std::vector<protocol::UpstreamEntry>& entries,
+                                   const UpstreamFactory& make) {
   std::vector<upstream::UpstreamChain::Link> links;
-  for (const protocol::UpstreamEntry& entry : config.upstreams) {
-    if (entry.kind == protocol::UpstreamKind::kDirect) {
-      spdlog::warn(
-          "upstream \"direct\" is not supported yet: it is treated as \"not found\" "
-          "(use a proxy URL or file:// tree)");
-    }
-    links.push_back({entry, upstream::MakeUpstream(entry)});
-  }
+  for (const protocol::UpstreamEntry& entry : entries) links.push_back({entry, make(entry)});
   return upstream::UpstreamChain(std::move(links));
+}
+
+// --upstream for every path, except the [[route]]s of the config file (first
+// match wins) and then --private paths, which go direct only.
+upstream::ChainRouter BuildRouter(const config::Config& config, const UpstreamFactory& make) {
+  std::vector<upstream::ChainRouter::Route> routes;
+  for (const config::RouteRule& rule : config.routes) {
+    routes.push_back({rule.patterns, BuildChain(rule.upstreams, make)});
+  }
+  if (!config.private_patterns.empty()) {
+    protocol::UpstreamEntry direct{protocol::UpstreamKind::kDirect, "direct", false};
+    routes.push_back({config.private_patterns, BuildChain({direct}, make)});
+  }
+  return upstream::ChainRouter(std::move(routes), BuildChain(config.upstreams, make));
 }
 
 // The chain as the startup log shows it: upstream names (credentials
@@ -100,7 +115,7 @@ int Serve(const config::Config& config) {
     spdlog::error("{}", storage.error().message);
     return 1;
   }
-  upstream::UpstreamChain chain = BuildChain(config);
+  upstream::ChainRouter router = BuildRouter(config, &upstream::MakeUpstream);
   metrics::ProxyMetrics metrics;
   cache::FetcherOptions fetch_options;
   fetch_options.small.connect_timeout = config.upstream_timeout;
@@ -109,7 +124,7 @@ int Serve(const config::Config& config) {
   fetch_options.large = fetch_options.small;
   fetch_options.large.total_timeout = std::chrono::milliseconds(0);
   fetch_options.large.max_bytes = config.max_zip_size;
-  cache::UpstreamFetcher fetcher(chain, metrics, fetch_options);
+  cache::UpstreamFetcher fetcher(router, metrics, fetch_options);
   boost::asio::thread_pool workers(static_cast<std::size_t>(config.fetch_workers));
   cache::NegativeCache negative_cache(config.negative_ttl,
                                       [] { return std::chrono::steady_clock::now(); });
@@ -117,7 +132,7 @@ int Serve(const config::Config& config) {
   sumdb::SumdbServiceOptions sumdb_options;
   for (const config::SumdbSetting& db : config.sumdbs) sumdb_options.databases[db.name] = db.url;
   sumdb_options.latest_ttl = config.list_ttl;
-  sumdb_options.nosumdb = config.nosumdb;
+  sumdb_options.nosumdb = config::NoSumdbPatterns(config);
   sumdb::SumdbService sumdb(**storage, fetcher, workers, metrics, negative_cache, sumdb_options);
   // Downloads are verified against the first database (config guarantees its key).
   std::unique_ptr<sumdb::DatabaseVerifier> verifier;
@@ -129,14 +144,13 @@ int Serve(const config::Config& config) {
       return kExitUsage;
     }
     verifier = std::make_unique<sumdb::DatabaseVerifier>(
-        sumdb::DatabaseVerifierOptions{db.name, *key, config.nosumdb}, sumdb, **storage);
+        sumdb::DatabaseVerifierOptions{db.name, *key, config::NoSumdbPatterns(config)}, sumdb,
+        **storage);
   }
 
   cache::ModuleServiceOptions module_options;
   module_options.list_ttl = config.list_ttl;
-  module_options.upstream_off = std::all_of(
-      config.upstreams.begin(), config.upstreams.end(),
-      [](const protocol::UpstreamEntry& e) { return e.kind == protocol::UpstreamKind::kOff; });
+  module_options.upstream_off = router.AllOff();
   module_options.hot_set_bytes = static_cast<std::size_t>(config.memory_cache_size);
   module_options.verifier = verifier.get();
   cache::ModuleService modules(**storage, fetcher, workers, metrics, negative_cache,
@@ -161,7 +175,11 @@ int Serve(const config::Config& config) {
   const std::string host = bound->address().is_v6() ? "[" + bound->address().to_string() + "]"
                                                     : bound->address().to_string();
   spdlog::info("modproxy {} listening on {}:{} (cache {}, upstream {}, {} event loops)", kVersion,
-               host, bound->port(), config.cache_dir, DescribeChain(chain), server_options.threads);
+               host, bound->port(), config.cache_dir, DescribeChain(router.fallback()),
+               server_options.threads);
+  for (const upstream::ChainRouter::Route& route : router.routes()) {
+    spdlog::info("paths matching {} use upstream {}", route.patterns, DescribeChain(route.chain));
+  }
   server.Run();
   workers.join();
   spdlog::info("stopped");

@@ -96,7 +96,7 @@ class Progress {
 
 // The parts of `serve` that reach the checksum database, for --online.
 struct OnlineVerifier {
-  std::unique_ptr<upstream::UpstreamChain> chain;
+  std::unique_ptr<upstream::ChainRouter> router;
   metrics::ProxyMetrics metrics;
   std::unique_ptr<cache::UpstreamFetcher> fetcher;
   boost::asio::thread_pool workers{1};
@@ -119,14 +119,15 @@ Result<std::unique_ptr<OnlineVerifier>> MakeOnlineVerifier(const config::Config&
   for (const protocol::UpstreamEntry& entry : config.upstreams) {
     links.push_back({entry, upstream::MakeUpstream(entry)});
   }
-  online->chain = std::make_unique<upstream::UpstreamChain>(std::move(links));
+  online->router =
+      std::make_unique<upstream::ChainRouter>(upstream::UpstreamChain(std::move(links)));
   cache::FetcherOptions fetch_options;
   fetch_options.small.connect_timeout = config.upstream_timeout;
   fetch_options.small.stall_timeout = config.upstream_timeout;
   fetch_options.small.total_timeout = config.upstream_timeout;
   fetch_options.large = fetch_options.small;
   online->fetcher =
-      std::make_unique<cache::UpstreamFetcher>(*online->chain, online->metrics, fetch_options);
+      std::make_unique<cache::UpstreamFetcher>(*online->router, online->metrics, fetch_options);
   sumdb::SumdbServiceOptions options;
   options.databases[db.name] = db.url;
   options.nosumdb = config.nosumdb;

@@ -6,6 +6,7 @@
 
 #include <toml++/toml.h>
 
+#include "modproxy/config/rule_tables.h"
 #include "modproxy/tlog/note.h"
 
 namespace modproxy::config {
@@ -82,6 +83,41 @@ Result<void> Apply(const std::string& key, const std::string& value, Config& con
     config.nosumdb = value;
     return {};
   }
+  if (key == "private") {
+    config.private_patterns = value;
+    return {};
+  }
+  if (key == "insecure") {
+    config.insecure = value;
+    return {};
+  }
+  if (key == "netrc") {
+    config.netrc = value;
+    return {};
+  }
+  if (key == "git_fresh_for") return duration(config.git_fresh_for);
+  if (key == "git_fetch_timeout") {
+    if (Result<void> r = duration(config.git_fetch_timeout); !r) return r;
+    if (config.git_fetch_timeout.count() < 1000) {
+      return Invalid("invalid git_fetch_timeout \"" + value + "\": must be at least 1s");
+    }
+    return {};
+  }
+  if (key == "git_max_repo_size") {
+    Result<std::uint64_t> size = ParseSize(value);
+    if (!size || *size == 0) {
+      return Invalid("invalid git_max_repo_size \"" + value + "\": want a size, e.g. 2GiB");
+    }
+    config.git_max_repo_size = *size;
+    return {};
+  }
+  if (key == "direct_private_networks") {
+    if (value != "true" && value != "false") {
+      return Invalid("invalid direct_private_networks \"" + value + "\": want true or false");
+    }
+    config.direct_private_networks = value == "true";
+    return {};
+  }
   if (key == "list_ttl") return duration(config.list_ttl);
   if (key == "negative_ttl") return duration(config.negative_ttl);
   if (key == "upstream_timeout") {
@@ -136,7 +172,12 @@ Result<std::string> TomlScalarText(const std::string& key, const toml::node& nod
   return Invalid("invalid value for config key \"" + key + "\": want a string or number");
 }
 
-Result<std::map<std::string, std::string>> ReadConfigFile(const std::string& path) {
+struct ConfigFile {
+  std::map<std::string, std::string> values;  // the scalar settings
+  toml::table table;                          // for the rule tables
+};
+
+Result<ConfigFile> ReadConfigFile(const std::string& path) {
   std::map<std::string, std::string> values;
   toml::table table;
   // Debian builds toml++ with exceptions; start-up is the one place we catch them.
@@ -150,12 +191,13 @@ Result<std::map<std::string, std::string>> ReadConfigFile(const std::string& pat
   for (const SettingSpec& spec : Settings()) known.insert(spec.key);
   for (const auto& [k, node] : table) {
     std::string key(k.str());
+    if (IsRuleTableKey(key)) continue;
     if (!known.count(key)) return Invalid("unknown config key \"" + key + "\" in " + path);
     Result<std::string> text = TomlScalarText(key, node);
     if (!text) return text.error();
     values[key] = *text;
   }
-  return values;
+  return ConfigFile{std::move(values), std::move(table)};
 }
 
 }  // namespace
@@ -173,6 +215,20 @@ const std::vector<SettingSpec>& Settings() {
        "module path patterns never checked against nor sent to a checksum database (GONOSUMDB "
        "syntax: comma-separated globs)",
        ""},
+      {"private",
+       "module path patterns fetched direct only and never sent to a proxy or checksum database "
+       "(GOPRIVATE syntax)",
+       ""},
+      {"insecure", "module path patterns direct mode may fetch over plain http (GOINSECURE syntax)",
+       ""},
+      {"netrc", "netrc file with credentials for direct mode (default: $NETRC, else ~/.netrc)", ""},
+      {"git_fresh_for", "how long a git mirror is used before it is fetched again", "60s"},
+      {"git_max_repo_size", "largest repository direct mode fetches", "1GiB"},
+      {"git_fetch_timeout", "longest a git fetch may take", "5m"},
+      {"direct_private_networks",
+       "let direct mode reach loopback, link-local and private addresses for paths outside "
+       "--private (true/false)",
+       "false"},
       {"list_ttl", "how long @v/list, @latest and sumdb latest are served before a refresh", "60s"},
       {"negative_ttl", "how long an upstream 404/410 is remembered", "30s"},
       {"upstream_timeout", "upstream connect and stall timeout (total for small files)", "30s"},
@@ -202,6 +258,7 @@ std::string EnvName(const std::string& key) {
 
 Result<Config> LoadConfig(const std::map<std::string, std::string>& flags, const EnvLookup& env) {
   std::map<std::string, std::string> file_values;
+  std::optional<ConfigFile> file;
   std::optional<std::string> config_path;
   if (auto it = flags.find("config"); it != flags.end()) {
     config_path = it->second;
@@ -209,9 +266,10 @@ Result<Config> LoadConfig(const std::map<std::string, std::string>& flags, const
     config_path = env("MODPROXY_CONFIG");
   }
   if (config_path) {
-    Result<std::map<std::string, std::string>> read = ReadConfigFile(*config_path);
+    Result<ConfigFile> read = ReadConfigFile(*config_path);
     if (!read) return read.error();
-    file_values = std::move(*read);
+    file = std::move(*read);
+    file_values = file->values;
   }
   Config config;
   for (const SettingSpec& spec : Settings()) {
@@ -227,7 +285,25 @@ Result<Config> LoadConfig(const std::map<std::string, std::string>& flags, const
       return Invalid("unknown flag " + FlagName(key));
     }
   }
+  if (file) {
+    if (Result<void> r = ApplyRuleTables(file->table, *config_path, config); !r) return r.error();
+  }
   return config;
+}
+
+std::string NoSumdbPatterns(const Config& config) {
+  std::string joined;
+  auto add = [&joined](const std::string& patterns) {
+    if (patterns.empty()) return;
+    if (!joined.empty()) joined += ',';
+    joined += patterns;
+  };
+  add(config.nosumdb);
+  add(config.private_patterns);
+  for (const RouteRule& route : config.routes) {
+    if (!route.check_sums) add(route.patterns);
+  }
+  return joined;
 }
 
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {

@@ -23,6 +23,35 @@ struct SumdbSetting {
   std::string url;   // "" when not given
 };
 
+// A [[route]] of the config file: module paths matching `patterns` (GOPRIVATE
+// syntax) are fetched through `upstreams` instead of --upstream, and checked
+// against the checksum database only when `check_sums`.
+struct RouteRule {
+  std::string patterns;
+  std::vector<protocol::UpstreamEntry> upstreams;
+  bool check_sums = true;
+};
+
+// A [[rewrite]]: direct mode fetches module paths matching `module` (one glob,
+// GOPRIVATE syntax; the elements it matches are the repository root) from
+// `url`, where {root} is that root and {path} the root without its host.
+struct RewriteRule {
+  std::string module;
+  std::string url;
+};
+
+// A [[credentials]] entry for direct mode's git and discovery traffic to
+// `host`: HTTPS basic auth (a token is a password; the username defaults to
+// "git"), or an SSH key. Never logged.
+struct HostCredentials {
+  std::string host;
+  std::string username;
+  std::string password;
+  std::string ssh_key;
+  std::string ssh_public_key;
+  std::string ssh_passphrase;
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
@@ -34,6 +63,21 @@ struct Config {
   // GONOSUMDB-syntax globs: matching module paths are never checked against,
   // nor sent to, a checksum database.
   std::string nosumdb;
+  // GOPRIVATE: matching paths are fetched direct only and never sent to a
+  // checksum database (unless a [[route]] says where they go).
+  std::string private_patterns;
+  // GOINSECURE: direct mode may use plain http for matching paths.
+  std::string insecure;
+  std::vector<RouteRule> routes;
+  std::vector<RewriteRule> rewrites;
+  std::vector<HostCredentials> credentials;
+  std::string netrc;  // "" = $NETRC, else ~/.netrc, as the go command
+  std::chrono::milliseconds git_fresh_for{60000};
+  std::uint64_t git_max_repo_size = 1ull << 30;
+  std::chrono::milliseconds git_fetch_timeout{300000};
+  // Direct fetches of paths outside --private may reach loopback, link-local
+  // and private addresses.
+  bool direct_private_networks = false;
   std::chrono::milliseconds list_ttl{60000};
   std::chrono::milliseconds negative_ttl{30000};
   std::chrono::milliseconds upstream_timeout{30000};
@@ -43,6 +87,10 @@ struct Config {
   int fetch_workers = 16;
   std::string log_level = "info";
 };
+
+// Every path pattern exempt from the checksum database: --nosumdb, --private
+// and the routes with sumdb = false, joined (GONOSUMDB syntax).
+std::string NoSumdbPatterns(const Config& config);
 
 // One setting: its TOML key; the flag is "--" + key with '_' -> '-', the
 // environment variable "MODPROXY_" + upper-case key.

@@ -1,1 +1,10 @@
-# direct: targets (see the comment in ../CMakeLists.txt).
+# direct: the `direct` upstream (issue 5): egress rules (proxy variables,
+# internal addresses), credentials, discovery, routing a module path to its
+# repository, and serving GOPROXY answers from a git mirror.
+modproxy_library(direct_egress
+  SOURCES direct/ip_address.cc direct/proxy_env.cc direct/netrc.cc direct/egress_policy.cc
+          direct/curl_meta_fetcher.cc
+  DEPS modproxy_core CURL::libcurl)
+modproxy_unit_test(direct_test
+  SOURCES direct/ip_address_test.cc direct/proxy_env_test.cc direct/netrc_test.cc direct/egress_policy_test.cc
+  DEPS modproxy_direct_egress)

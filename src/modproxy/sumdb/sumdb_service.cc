@@ -41,7 +41,7 @@ SumdbService::SumdbService(storage::Storage& storage, cache::UpstreamFetcher& fe
 upstream::Upstream* SumdbService::Source(const std::string& name) const {
   if (!options_.databases.count(name)) return nullptr;
   auto it = direct_.find(name);
-  return it != direct_.end() ? it->second.get() : fetcher_.chain().FirstProxy();
+  return it != direct_.end() ? it->second.get() : fetcher_.router().fallback().FirstProxy();
 }
 
 boost::asio::awaitable<Result<cache::Answer>> SumdbService::Get(
