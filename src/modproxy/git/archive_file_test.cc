@@ -133,6 +133,24 @@ TEST_F(ArchiveFileTest, AttributeConversionsMatchGitArchive) {
   ExpectSameAsGitArchive(commit);
 }
 
+TEST_F(ArchiveFileTest, WorkingTreeEncodingMatchesGitArchive) {
+  for (const char* ext : {"u16lebom", "u16", "u16le", "latin1", "u32"}) {
+    source_.Write(std::string("text.") + ext, "caf\xc3\xa9\nline\n");
+    source_.Write(std::string("euro.") + ext, "\xe2\x82\xac 5\n");
+    source_.Write(std::string("invalid.") + ext, "bad \xff utf-8\n");
+  }
+  source_.CommitAll("utf-8 blobs");
+  source_.Write(".gitattributes",
+                "*.u16lebom working-tree-encoding=UTF-16LE-BOM eol=crlf\n"
+                "*.u16 working-tree-encoding=UTF-16\n"
+                "*.u16le working-tree-encoding=utf-16le\n"
+                "*.latin1 working-tree-encoding=ISO-8859-1\n"
+                "*.u32 working-tree-encoding=UTF-32 text\n");
+  source_.Git("add .gitattributes && git commit -q -m attributes");
+
+  ExpectSameAsGitArchive(source_.Git("rev-parse HEAD"));
+}
+
 TEST_F(ArchiveFileTest, AttributesOfTheArchivedCommitApplyNotOfHead) {
   source_.Write("a.txt", "a\nb\n");
   source_.Write(".gitattributes", "*.txt eol=crlf\n");

@@ -106,8 +106,9 @@ Result<RepositoryPtr> OpenOrInit(const std::string& dir) {
                                               OneLine(LastGitErrorMessage("libgit2 error")));
   }
   RepositoryPtr repo(raw);
-  // The go command archives with -c core.autocrlf=input -c core.eol=lf; the
-  // mirror reader's attribute filters read them from here.
+  // The go command archives with -c core.autocrlf=input -c core.eol=lf. The
+  // mirror reader applies them itself (worktree_convert.h); they are stored
+  // too so that libgit2 filters or git run on the mirror agree with it.
   git_config* raw_config = nullptr;
   if (git_repository_config(&raw_config, repo.get()) != 0) {
     return MakeError(ErrorCode::kStorage, "cannot configure git mirror in " + dir);

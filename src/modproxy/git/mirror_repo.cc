@@ -13,6 +13,7 @@
 
 #include "modproxy/git/git_ptr.h"
 #include "modproxy/git/libgit2_init.h"
+#include "modproxy/git/worktree_convert.h"
 
 namespace modproxy::git {
 namespace {
@@ -234,6 +235,39 @@ class MirrorRepo final : public vcs::GitRepo {
     return std::string(data, static_cast<size_t>(git_blob_rawsize(blob->get())));
   }
 
+  // The conversion attributes of `path` as git archive sees them: from the
+  // archived commit's .gitattributes files and the mirror's info/attributes,
+  // never from the host (system or global files).
+  Result<ConversionAttributes> Attributes(const git_oid& commit, std::string_view path) {
+    const char* names[] = {"text", "crlf", "eol", "ident", "working-tree-encoding"};
+    const char* values[5] = {};
+    git_attr_options options = GIT_ATTR_OPTIONS_INIT;
+    options.flags =
+        GIT_ATTR_CHECK_INDEX_ONLY | GIT_ATTR_CHECK_NO_SYSTEM | GIT_ATTR_CHECK_INCLUDE_COMMIT;
+    git_oid_cpy(&options.attr_commit_id, &commit);
+    if (git_attr_get_many_ext(values, repo_.get(), &options, std::string(path).c_str(), 5, names) !=
+        0) {
+      return GitFailure("reading attributes of " + std::string(path));
+    }
+    ConversionAttributes out;
+    AttrValue* fields[] = {&out.text, &out.crlf, &out.eol, &out.ident, &out.working_tree_encoding};
+    for (int i = 0; i < 5; ++i) *fields[i] = ToAttrValue(values[i]);
+    return out;
+  }
+
+  static AttrValue ToAttrValue(const char* value) {
+    switch (git_attr_value(value)) {
+      case GIT_ATTR_VALUE_TRUE:
+        return {AttrValue::State::kSet, ""};
+      case GIT_ATTR_VALUE_FALSE:
+        return {AttrValue::State::kUnset, ""};
+      case GIT_ATTR_VALUE_STRING:
+        return {AttrValue::State::kValue, value};
+      default:
+        return {};
+    }
+  }
+
   RepositoryPtr repo_;
 };
 
@@ -252,22 +286,18 @@ Result<std::string> MirrorRepo::ReadArchiveFile(std::string_view commit, std::st
   if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
     return ReadBlob(*git_tree_entry_id(e), commit, path, max_bytes);
   }
-  Result<BlobPtr> blob = LookupBlob(*git_tree_entry_id(e), commit, path, max_bytes);
-  if (!blob) return blob.error();
-  // The attributes come from the archived commit's .gitattributes files and
-  // the mirror's info/attributes, never the host's; the mirror's config
-  // carries core.autocrlf=input and core.eol=lf (see fetch_child.cc), the
-  // settings the go command passes to git archive.
-  git_blob_filter_options options = GIT_BLOB_FILTER_OPTIONS_INIT;
-  options.flags = GIT_BLOB_FILTER_ATTRIBUTES_FROM_COMMIT | GIT_BLOB_FILTER_NO_SYSTEM_ATTRIBUTES |
-                  GIT_BLOB_FILTER_CHECK_FOR_BINARY;
-  git_oid_cpy(&options.attr_commit_id, git_commit_id(c->get()));
-  OwnedBuf out;
-  if (git_blob_filter(&out.buf, blob->get(), std::string(path).c_str(), &options) != 0) {
-    return GitFailure("converting " + std::string(path));
+  Result<std::string> raw = ReadBlob(*git_tree_entry_id(e), commit, path, max_bytes);
+  if (!raw) return raw.error();
+  Result<ConversionAttributes> attributes = Attributes(*git_commit_id(c->get()), path);
+  if (!attributes) return attributes.error();
+  Result<std::string> converted =
+      ConvertToWorktree(*raw, OidHex(*git_tree_entry_id(e)), *attributes);
+  if (!converted) {
+    return MakeError(converted.error().code, std::string(commit) + ":" + std::string(path) + ": " +
+                                                 converted.error().message);
   }
-  if (out.buf.size > max_bytes) return TooLarge(commit, path, max_bytes);
-  return std::string(out.buf.ptr, out.buf.size);
+  if (converted->size() > max_bytes) return TooLarge(commit, path, max_bytes);
+  return converted;
 }
 
 }  // namespace

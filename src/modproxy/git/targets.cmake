@@ -2,7 +2,7 @@
 # Fetches run in a child process (RunFetchChild) so that they can be killed.
 modproxy_library(git
   SOURCES git/libgit2_init.cc git/mirror_repo.cc git/fetch_protocol.cc git/fetch_child.cc
-          git/child_process.cc git/mirror_store.cc
+          git/child_process.cc git/mirror_store.cc git/worktree_convert.cc
   DEPS modproxy_core PkgConfig::LIBGIT2 OpenSSL::Crypto nlohmann_json::nlohmann_json)
 
 # The fetch child as its own executable, for the tests (modproxy has a
