@@ -3,7 +3,9 @@
 # coderepo.go over the abstract GitRepo). Pure: no I/O of its own.
 modproxy_library(vcs
   SOURCES vcs/path_major.cc vcs/pseudo_version.cc vcs/modfile_syntax.cc vcs/gomod.cc
+          vcs/discovery.cc vcs/repo_root.cc
   DEPS modproxy_protocol)
 modproxy_unit_test(vcs_test
-  SOURCES vcs/pseudo_version_test.cc vcs/gomod_test.cc
+  SOURCES vcs/pseudo_version_test.cc vcs/gomod_test.cc vcs/discovery_test.cc
+          vcs/repo_root_test.cc
   DEPS modproxy_vcs)
