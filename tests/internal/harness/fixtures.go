@@ -79,14 +79,25 @@ func Fixture(t testing.TB) *Fixtures {
 	return fixtures
 }
 
-// Main wraps m.Run so that the shared scratch directory goes away afterwards.
+// Main wraps m.Run so that the shared scratch directory goes away
+// afterwards, and runs the AtExit functions.
 func Main(m *testing.M) {
 	code := m.Run()
+	for _, f := range atExit {
+		f()
+	}
 	if workDir != "" {
 		os.RemoveAll(workDir)
 	}
 	os.Exit(code)
 }
+
+var atExit []func()
+
+// AtExit registers f to run after all tests of the binary (from an init
+// function; Main runs them in order): for other packages' shared fixtures,
+// such as gitserver.Cleanup.
+func AtExit(f func()) { atExit = append(atExit, f) }
 
 func buildFixtures() (*Fixtures, error) {
 	dir, err := os.MkdirTemp("", "modproxy-tests-")
