@@ -113,10 +113,13 @@ func (s *Set) FileGitConfig() string {
 func (s *Server) Close() { s.srv.Close() }
 
 // ProxyEnv are the variables that make a client (the go command, git,
-// libcurl, libgit2) reach the fake hosts through this server.
+// libcurl, libgit2) reach the fake hosts through this server. Loopback
+// addresses bypass it (libcurl, unlike Go, would otherwise proxy them too,
+// and the other fixtures live there).
 func (s *Server) ProxyEnv() []string {
+	const direct = "127.0.0.1,localhost,::1"
 	return []string{"http_proxy=" + s.URL, "https_proxy=" + s.URL, "HTTP_PROXY=" + s.URL,
-		"HTTPS_PROXY=" + s.URL, "no_proxy=", "NO_PROXY=", "ALL_PROXY=", "all_proxy="}
+		"HTTPS_PROXY=" + s.URL, "no_proxy=" + direct, "NO_PROXY=" + direct, "ALL_PROXY=", "all_proxy="}
 }
 
 // RepoURL is the http URL through which a repository is served under host

@@ -19,6 +19,9 @@ type GoEnv struct {
 	Proxy   string // GOPROXY
 	SumDB   string // GOSUMDB ("off" unless a test is about the checksum database)
 	ModPath string // GOMODCACHE
+	// Extra are NAME=VALUE variables added last (they win), such as
+	// GONOSUMDB for a private module.
+	Extra []string
 }
 
 // NewGoEnv makes a fresh GOPATH/GOMODCACHE under a temp dir.
@@ -52,7 +55,7 @@ func (e *GoEnv) Environ() []string {
 	} else if c, err := exec.Command("go", "env", "GOCACHE").Output(); err == nil {
 		env = append(env, "GOCACHE="+strings.TrimSpace(string(c)))
 	}
-	return env
+	return append(env, e.Extra...)
 }
 
 // Run runs `go args...` in dir and returns stdout; it fails the test on a
