@@ -95,7 +95,8 @@ class ArchiveFileTest : public ::testing::Test {
 // bytes written here (CRLF included); the next commit adds the attributes.
 void WriteSamples(const SourceRepo& repo, const std::string& dir) {
   const std::string binary("\x00\x01\x02\nbin\r\nary\n", 13);
-  for (const char* ext : {"crlf", "txt", "raw", "auto", "autocrlf", "textcrlf", "none", "id"}) {
+  for (const char* ext : {"crlf", "txt", "raw", "auto", "autocrlf", "textcrlf", "none", "id",
+                          "legacy", "nolegacy", "bin", "input", "autolf", "eolset", "rawcrlf"}) {
     std::string base = dir + "sample." + ext;
     repo.Write(base, "a\nb\n");
     repo.Write(dir + "crlf-in-blob." + ext, "a\r\nb\r\n");
@@ -123,7 +124,14 @@ TEST_F(ArchiveFileTest, AttributeConversionsMatchGitArchive) {
                 "*.autocrlf text=auto eol=crlf\n"
                 "*.textcrlf text eol=crlf\n"
                 "*.id ident\n"
-                "*.idcrlf ident eol=crlf\n");
+                "*.idcrlf ident eol=crlf\n"
+                "*.legacy crlf eol=crlf\n"
+                "*.nolegacy -crlf eol=crlf\n"
+                "*.bin binary eol=crlf\n"
+                "*.input text=input eol=crlf\n"
+                "*.autolf text=auto eol=lf\n"
+                "*.eolset eol\n"
+                "*.rawcrlf -text eol=crlf\n");
   // A nested file overrides the top-level one for its directory.
   source_.Write("sub/.gitattributes", "*.txt eol=crlf\n*.crlf -text\n");
   // Only the attribute files: `git add -A` would re-normalize racily clean files.

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,7 @@ namespace {
 struct FetchState {
   const FetchInput* input = nullptr;
   int credential_attempts = 0;
+  bool credentials_rejected = false;
   bool too_large = false;
 };
 
@@ -33,7 +35,10 @@ int OnCredentials(git_credential** out, const char* /*url*/, const char* usernam
   auto* state = static_cast<FetchState*>(payload);
   if (!state->input->credentials) return GIT_PASSTHROUGH;
   // libgit2 asks again after every rejection; the same answer cannot succeed.
-  if (state->credential_attempts++ > 0) return GIT_EAUTH;
+  if (state->credential_attempts++ > 0) {
+    state->credentials_rejected = true;
+    return GIT_EAUTH;
+  }
   const Credentials& c = *state->input->credentials;
   const std::string url_user = username_from_url != nullptr ? username_from_url : "";
   if ((allowed & GIT_CREDENTIAL_SSH_KEY) != 0 && !c.ssh_private_key.empty()) {
@@ -91,6 +96,21 @@ bool LooksLikeNotFound(const std::string& message) {
 Outcome Failure(std::string_view url, std::string_view what) {
   return {kFetchExitUnavailable, "git fetch of " + RedactUrl(url) + ": " + std::string(what) +
                                      ": " + OneLine(LastGitErrorMessage("libgit2 error"))};
+}
+
+// libgit2 says nothing useful when the credentials callback gives up, and
+// "no callback set" when there were no credentials to offer.
+std::optional<Outcome> AuthFailure(std::string_view url, const FetchState& state) {
+  if (state.credentials_rejected) {
+    return Outcome{kFetchExitUnavailable,
+                   "git fetch of " + RedactUrl(url) + ": authentication failed"};
+  }
+  if (Lower(LastGitErrorMessage("")).find("authentication required") != std::string::npos) {
+    return Outcome{kFetchExitUnavailable, "git fetch of " + RedactUrl(url) +
+                                              ": authentication required, and no credentials "
+                                              "are configured for this repository"};
+  }
+  return std::nullopt;
 }
 
 Outcome TooLarge(std::string_view url, std::uint64_t limit) {
@@ -169,6 +189,7 @@ Outcome Fetch(const std::string& dir, const std::string& url, const FetchInput& 
   connect.proxy_opts.type = GIT_PROXY_AUTO;
   connect.follow_redirects = redirects;
   if (git_remote_connect_ext(remote.get(), GIT_DIRECTION_FETCH, &connect) != 0) {
+    if (std::optional<Outcome> auth = AuthFailure(url, state)) return *auth;
     Outcome failure = Failure(url, "cannot read the repository");
     if (LooksLikeNotFound(failure.message)) {
       failure.exit_code = kFetchExitNotFound;
@@ -193,6 +214,7 @@ Outcome Fetch(const std::string& dir, const std::string& url, const FetchInput& 
   fetch.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
   if (git_remote_download(remote.get(), &refspecs, &fetch) != 0) {
     if (state.too_large) return TooLarge(url, input.max_repo_bytes);
+    if (std::optional<Outcome> auth = AuthFailure(url, state)) return *auth;
     return Failure(url, "download failed");
   }
   if (git_remote_update_tips(remote.get(), &callbacks, /*update_fetchhead=*/0,

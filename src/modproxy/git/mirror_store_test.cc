@@ -269,6 +269,41 @@ TEST_F(MirrorStoreTest, ConcurrentOpensOfOneUrlFetchOnce) {
   EXPECT_EQ(Sh(tmp_.path(), "wc -l < count"), "1");
 }
 
+TEST_F(MirrorStoreTest, AbandonedCloneIsRemovedBeforeCloning) {
+  source_.CommitAll("first");
+  MirrorStore store(Options(root_));
+  std::string key = std::filesystem::path(store.MirrorDir(source_.url())).filename().string();
+  std::filesystem::create_directories(root_ + "/.tmp-" + key + "-dead01/objects");
+
+  ASSERT_TRUE(Open(store).has_value());
+  EXPECT_EQ(Leftovers(root_), std::vector<std::string>{key});
+}
+
+// libgit2 1.5 follows same-host redirects even with GIT_REMOTE_REDIRECT_NONE;
+// what follow_redirects=false refuses is a redirect to another host.
+TEST_F(MirrorStoreTest, OffsiteRedirectsAreFollowedOnlyWhenAllowed) {
+  testing::CannedHttpServer missing(
+      "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  std::string elsewhere = missing.url("/moved.git/info/refs?service=git-upload-pack");
+  elsewhere.replace(elsewhere.find("127.0.0.1"), 9, "localhost");
+  testing::CannedHttpServer redirect("HTTP/1.1 302 Found\r\nLocation: " + elsewhere +
+                                     "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  MirrorStore store(Options(root_));
+  FetchRequest request;
+  request.url = redirect.url("/repo.git");
+  request.follow_redirects = false;
+  Result<std::shared_ptr<vcs::GitRepo>> refused = store.Open(request);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable) << refused.error().message;
+  EXPECT_EQ(missing.requests(), 0);
+
+  request.follow_redirects = true;
+  Result<std::shared_ptr<vcs::GitRepo>> followed = store.Open(request);
+  ASSERT_FALSE(followed.has_value());
+  EXPECT_EQ(followed.error().code, ErrorCode::kNotFound) << followed.error().message;
+  EXPECT_EQ(missing.requests(), 1);
+}
+
 constexpr char kUnauthorized[] =
     "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n"
     "Content-Length: 0\r\nConnection: close\r\n\r\n";
@@ -284,6 +319,7 @@ TEST_F(MirrorStoreTest, ErrorsNeverContainThePassword) {
   ASSERT_FALSE(repo.has_value());
   EXPECT_EQ(repo.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(repo.error().message.find("s3cr3t-Pa55"), std::string::npos) << repo.error().message;
+  EXPECT_EQ(repo.error().message, "git fetch of " + request.url + ": authentication failed");
   // The credentials were offered (Basic YWxpY2U6czNjcjN0LVBhNTU= is alice:s3cr3t-Pa55).
   EXPECT_NE(server.received().find("Authorization: Basic YWxpY2U6czNjcjN0LVBhNTU="),
             std::string::npos);
@@ -301,6 +337,19 @@ TEST_F(MirrorStoreTest, ErrorsNeverContainAPasswordFromTheUrl) {
   ASSERT_FALSE(repo.has_value());
   EXPECT_EQ(repo.error().message.find("url-s3cret"), std::string::npos) << repo.error().message;
   EXPECT_NE(repo.error().message.find("bob:xxxxx@"), std::string::npos) << repo.error().message;
+}
+
+TEST_F(MirrorStoreTest, MissingCredentialsAreExplained) {
+  testing::CannedHttpServer server(kUnauthorized);
+  MirrorStore store(Options(root_));
+  FetchRequest request;
+  request.url = server.url("/private.git");
+  Result<std::shared_ptr<vcs::GitRepo>> repo = store.Open(request);
+  ASSERT_FALSE(repo.has_value());
+  EXPECT_EQ(repo.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(repo.error().message, "git fetch of " + request.url +
+                                      ": authentication required, and no credentials are "
+                                      "configured for this repository");
 }
 
 TEST_F(MirrorStoreTest, HttpNotFoundIsNotFound) {
