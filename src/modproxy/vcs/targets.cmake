@@ -3,7 +3,8 @@
 # coderepo.go over the abstract GitRepo). Pure: no I/O of its own.
 modproxy_library(vcs
   SOURCES vcs/path_major.cc vcs/pseudo_version.cc vcs/modfile_syntax.cc vcs/gomod.cc
-          vcs/discovery.cc vcs/repo_root.cc
+          vcs/discovery.cc vcs/repo_root.cc vcs/code_repo.cc vcs/code_repo_versions.cc
+          vcs/code_repo_convert.cc
   DEPS modproxy_protocol)
 modproxy_unit_test(vcs_test
   SOURCES vcs/pseudo_version_test.cc vcs/gomod_test.cc vcs/discovery_test.cc
