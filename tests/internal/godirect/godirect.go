@@ -480,16 +480,29 @@ type memoEntry struct {
 var memo sync.Map // key -> *memoEntry
 
 // Memo runs collect once per test binary and key (the go command's answers
-// are the same for every test asking), and fails t if it failed.
+// are the same for every test asking), and fails t if it failed. If a
+// Prefetch of the key is under way, Memo waits for it.
 func Memo(t testing.TB, key string, collect func() (*Results, error)) *Results {
 	t.Helper()
-	v, _ := memo.LoadOrStore(key, &memoEntry{})
-	e := v.(*memoEntry)
+	e := memoFor(key)
 	e.once.Do(func() { e.res, e.err = collect() })
 	if e.err != nil {
 		t.Fatalf("go command (%s): %v", key, e.err)
 	}
 	return e.res
+}
+
+// Prefetch starts Memo's collect for key in the background (if nobody has
+// yet), so that a test can do other work, such as running the same go
+// commands through modproxy, meanwhile.
+func Prefetch(key string, collect func() (*Results, error)) {
+	e := memoFor(key)
+	go e.once.Do(func() { e.res, e.err = collect() })
+}
+
+func memoFor(key string) *memoEntry {
+	v, _ := memo.LoadOrStore(key, &memoEntry{})
+	return v.(*memoEntry)
 }
 
 // Module returns the answers for module path (nil if not asked).
@@ -531,7 +544,16 @@ func Cleanup() {
 // test binary.
 func DirectResults(t testing.TB, srv *gitserver.Server, key string) *Results {
 	t.Helper()
-	return Memo(t, "direct-"+key, func() (*Results, error) {
+	return Memo(t, "direct-"+key, directCollector(srv, key))
+}
+
+// PrefetchDirect is Prefetch for DirectResults.
+func PrefetchDirect(srv *gitserver.Server, key string) {
+	Prefetch("direct-"+key, directCollector(srv, key))
+}
+
+func directCollector(srv *gitserver.Server, key string) func() (*Results, error) {
+	return func() (*Results, error) {
 		root, err := Scratch()
 		if err != nil {
 			return nil, err
@@ -545,5 +567,5 @@ func DirectResults(t testing.TB, srv *gitserver.Server, key string) *Results {
 			specs = BadSpecs(gitserver.Host)
 		}
 		return Collect(e, specs)
-	})
+	}
 }
