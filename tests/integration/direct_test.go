@@ -217,13 +217,21 @@ func TestDirectBadInput(t *testing.T) {
 		if d := bad.Module(mp).Downloads["v1.0.0"]; d.Error != "" {
 			t.Fatalf("the go command could not download %s@v1.0.0 (%s); the fixture is broken", mp, d.Error)
 		}
-		for _, file := range []string{"@v/v1.0.0.zip", "@v/list"} {
-			r := small.Get("/" + mp + "/" + file)
-			if r.Status == http.StatusOK || r.Status == http.StatusNotFound || !mentionsLimit(string(r.Body)) {
-				t.Errorf("%s; want an error naming the 1MiB limit", r)
-			}
+		r := small.Get("/" + mp + "/@v/v1.0.0.zip")
+		if r.Status == http.StatusOK || r.Status == http.StatusNotFound || !mentionsLimit(string(r.Body)) {
+			t.Errorf("%s; want an error naming the 1MiB limit", r)
 		}
 		expectNothingCached(t, small, mp)
+		// The list may come from the refs alone (no fetch): then it must be
+		// right; if it needs the fetch, it fails the same way.
+		r = small.Get("/" + mp + "/@v/list")
+		if r.Status == http.StatusOK {
+			if got, want := sortedFields(r.Body), sortedCopy(bad.Module(mp).Versions); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s; go (direct) lists %v", r, want)
+			}
+		} else if r.Status == http.StatusNotFound || !mentionsLimit(string(r.Body)) {
+			t.Errorf("%s; want 200 or an error naming the 1MiB limit", r)
+		}
 	})
 
 	t.Run("discovery-to-private-address", func(t *testing.T) {
