@@ -8,5 +8,5 @@ modproxy_library(vcs
   DEPS modproxy_protocol)
 modproxy_unit_test(vcs_test
   SOURCES vcs/pseudo_version_test.cc vcs/gomod_test.cc vcs/discovery_test.cc
-          vcs/repo_root_test.cc
+          vcs/repo_root_test.cc vcs/code_repo_test.cc
   DEPS modproxy_vcs)
