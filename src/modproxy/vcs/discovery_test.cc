@@ -61,9 +61,8 @@ TEST(ParseMetaGoImportsTest, StopsAtBodyOrEndOfHead) {
 TEST(ParseMetaGoImportsTest, LenientAboutCaseNamespacesEntitiesAndSelfClosing) {
   EXPECT_EQ(Parse(R"(<META NAME="go-import" CONTENT="x.org/a git https://h/a"/>)"),
             (V{{"x.org/a", "git", "https://h/a"}}));
-  EXPECT_EQ(
-      Parse(R"(<h:meta name='go-import' content='x.org/a  git	https://h/a?x=1&amp;y=2'>)"),
-      (V{{"x.org/a", "git", "https://h/a?x=1&y=2"}}));
+  EXPECT_EQ(Parse("<h:meta name='go-import' content='x.org/a  git\thttps://h/a?x=1&amp;y=2'>"),
+            (V{{"x.org/a", "git", "https://h/a?x=1&y=2"}}));
   EXPECT_EQ(Parse("<!-- <meta name=\"go-import\" content=\"no git https://no\"> -->"
                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?><![CDATA[ < ]]>"
                   "<meta name=\"go-import\" content=\"x.org/a git https://h/a\">"),
