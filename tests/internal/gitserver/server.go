@@ -139,6 +139,18 @@ func (s *Server) SetImport(root, vcs, url string) {
 	s.imports[root] = root + " " + vcs + " " + url
 }
 
+// LoopbackGit makes the discovery pages of Host announce repository URLs
+// on the server's own address (http://127.0.0.1:PORT/<name>.git) instead of
+// http://git.example.test/<name>.git, for git clients that cannot use an
+// HTTP proxy for plain http: libgit2 1.5 uses a proxy only for https (a
+// CONNECT tunnel) and resolves any http host itself, which fails for the
+// fake hosts. The pages themselves are still reached through the proxy.
+// The go command does not care which it gets (its answers are the same).
+// SSRFRoot keeps its own page. Idempotent.
+func (s *Server) LoopbackGit() {
+	s.SetHostRepoURL(Host, s.URL+"/{name}.git")
+}
+
 // SetHostRepoURL changes the default repository URL announced by discovery
 // pages of host; tmpl may use {host} and {name} ("https://{host}/{name}.git").
 func (s *Server) SetHostRepoURL(host, tmpl string) {
