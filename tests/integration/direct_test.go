@@ -47,7 +47,7 @@ var directArgs = []string{"--insecure", "*.example.test"}
 
 // sharedGitserver is gitserver.Shared set up for modproxy (see gitViaProxy).
 func sharedGitserver(t *testing.T) *gitserver.Server {
-	srv := sharedGitserver(t)
+	srv := gitserver.Shared(t)
 	if !gitViaProxy {
 		srv.LoopbackGit()
 	}
