@@ -204,6 +204,7 @@ int main(int argc, char** argv) {
   cli::RunSubcommand run_hash = cli::AddHashCommand(app);
   cli::RunSubcommand run_check_zip = cli::AddCheckZipCommand(app);
   cli::RunSubcommand run_verify = cli::AddVerifyCommand(app);
+  cli::RunSubcommand run_pack = cli::AddPackCommand(app);
 
   std::map<std::string, std::string> values;
   std::string config_file;
@@ -231,6 +232,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("hash")) return run_hash();
   if (app.got_subcommand("check-zip")) return run_check_zip();
   if (app.got_subcommand("verify")) return run_verify();
+  if (app.got_subcommand("pack")) return run_pack();
   if (serve->get_option("--config")->count() > 0) values["config"] = config_file;
   for (const config::SettingSpec& spec : config::Settings()) {
     if (serve->get_option(config::FlagName(spec.key))->count() > 0) {

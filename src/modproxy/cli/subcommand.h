@@ -15,5 +15,6 @@ RunSubcommand AddProbeCommand(CLI::App& app);
 RunSubcommand AddHashCommand(CLI::App& app);      // modproxy hash zip|mod FILE
 RunSubcommand AddCheckZipCommand(CLI::App& app);  // modproxy check-zip FILE MODULE VERSION
 RunSubcommand AddVerifyCommand(CLI::App& app);
+RunSubcommand AddPackCommand(CLI::App& app);  // modproxy pack DIR MODULE VERSION
 
 }  // namespace modproxy::cli
