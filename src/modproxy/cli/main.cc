@@ -9,10 +9,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,6 +29,8 @@
 #include "modproxy/cli/subcommand.h"
 #include "modproxy/config/config.h"
 #include "modproxy/core/version.h"
+#include "modproxy/direct/direct_mode.h"
+#include "modproxy/git/fetch_child.h"
 #include "modproxy/http/handler.h"
 #include "modproxy/http/server.h"
 #include "modproxy/metrics/metrics.h"
@@ -79,6 +83,13 @@ upstream::ChainRouter BuildRouter(const config::Config& config, const UpstreamFa
   return upstream::ChainRouter(std::move(routes), BuildChain(config.upstreams, make));
 }
 
+// This binary, which also runs direct mode's git fetches as child processes.
+std::string SelfExecutable() {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("modproxy") : self.string();
+}
+
 // The chain as the startup log shows it: upstream names (credentials
 // redacted) with the separators the user wrote.
 std::string DescribeChain(const upstream::UpstreamChain& chain) {
@@ -115,7 +126,16 @@ int Serve(const config::Config& config) {
     spdlog::error("{}", storage.error().message);
     return 1;
   }
-  upstream::ChainRouter router = BuildRouter(config, &upstream::MakeUpstream);
+  Result<std::unique_ptr<direct::DirectMode>> direct_mode =
+      direct::MakeDirectMode(config, SelfExecutable());
+  if (!direct_mode) {
+    spdlog::error("{}", direct_mode.error().message);
+    return kExitUsage;
+  }
+  upstream::ChainRouter router = BuildRouter(config, [&](const protocol::UpstreamEntry& entry) {
+    if (entry.kind == protocol::UpstreamKind::kDirect) return (*direct_mode)->NewUpstream();
+    return upstream::MakeUpstream(entry);
+  });
   metrics::ProxyMetrics metrics;
   cache::FetcherOptions fetch_options;
   fetch_options.small.connect_timeout = config.upstream_timeout;
@@ -189,6 +209,10 @@ int Serve(const config::Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A git fetch child of direct mode (git::RunFetchChild): not a user command.
+  if (argc >= 2 && std::string_view(argv[1]) == direct::kFetchSubcommand) {
+    return git::RunFetchChild(argc - 1, argv + 1);
+  }
   // libzip's time conversions call mktime, and with TZ unset glibc re-reads
   // /etc/localtime on every call (freeing and re-allocating its zone name
   // under a lock ThreadSanitizer cannot see). Naming the default zone

@@ -1,10 +1,10 @@
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstring>
 #include <memory>
 
 #include <curl/curl.h>
+#include <netinet/in.h>
 
 #include "modproxy/core/version.h"
 #include "modproxy/direct/meta_fetcher.h"
@@ -60,13 +60,10 @@ class CurlMetaFetcher final : public MetaFetcher {
  public:
   explicit CurlMetaFetcher(CurlMetaFetcherOptions options) : options_(std::move(options)) {}
 
-  Result<MetaPage> Fetch(const std::string& import_path, bool insecure,
-                         bool restrict_egress) override {
-    Result<MetaPage> secure =
-        FetchUrl("https://" + import_path + "?go-get=1", insecure, restrict_egress);
+  Result<MetaPage> Fetch(const std::string& target, bool insecure, bool restrict_egress) override {
+    Result<MetaPage> secure = FetchUrl("https://" + target, insecure, restrict_egress);
     if (secure || !insecure || secure.error().code == ErrorCode::kForbidden) return secure;
-    Result<MetaPage> plain =
-        FetchUrl("http://" + import_path + "?go-get=1", insecure, restrict_egress);
+    Result<MetaPage> plain = FetchUrl("http://" + target, insecure, restrict_egress);
     if (plain) return plain;
     return MakeError(plain.error().code,
                      secure.error().message + "; over http: " + plain.error().message);
@@ -124,9 +121,13 @@ class CurlMetaFetcher final : public MetaFetcher {
       if (x.refused) return *x.refused;
       if (rc != CURLE_OK) {
         std::string why = error_text[0] != '\0' ? error_text : curl_easy_strerror(rc);
-        return MakeError(
-            rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-            "GET " + parts->scheme + "://" + parts->host + parts->path + ": " + why);
+        // A host that does not exist: neither does the module path (the go
+        // command's "unrecognized import path"; 404, so a ','-chain moves on).
+        ErrorCode code = rc == CURLE_OPERATION_TIMEDOUT     ? ErrorCode::kTimeout
+                         : rc == CURLE_COULDNT_RESOLVE_HOST ? ErrorCode::kNotFound
+                                                            : ErrorCode::kUnavailable;
+        return MakeError(code,
+                         "GET " + parts->scheme + "://" + parts->host + parts->path + ": " + why);
       }
       long status = 0;
       curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -26,11 +27,12 @@ struct BasicAuth {
 class MetaFetcher {
  public:
   virtual ~MetaFetcher() = default;
-  // `import_path` without scheme ("git.example.com/team/lib"). https only,
-  // unless `insecure`: then plain http after https fails (GOINSECURE).
+  // `target` is the page URL without its scheme ("git.example.com/lib?go-get=1",
+  // vcs::GoGetUrlWithoutScheme). https only, unless `insecure`: then plain
+  // http after https fails (GOINSECURE).
   // `restrict_egress`: the path is public, so every hop passes the egress
   // policy. kUnavailable / kTimeout / kForbidden with a one-line reason.
-  virtual Result<MetaPage> Fetch(const std::string& import_path, bool insecure,
+  virtual Result<MetaPage> Fetch(const std::string& target, bool insecure,
                                  bool restrict_egress) = 0;
 };
 

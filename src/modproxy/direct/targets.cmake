@@ -8,3 +8,8 @@ modproxy_library(direct_egress
 modproxy_unit_test(direct_test
   SOURCES direct/ip_address_test.cc direct/proxy_env_test.cc direct/netrc_test.cc direct/egress_policy_test.cc
   DEPS modproxy_direct_egress)
+
+modproxy_library(direct
+  SOURCES direct/repo_resolver.cc direct/direct_upstream.cc direct/direct_mode.cc
+  DEPS modproxy_direct_egress modproxy_vcs modproxy_git modproxy_zipbuild modproxy_upstream
+       modproxy_config nlohmann_json::nlohmann_json spdlog::spdlog)
