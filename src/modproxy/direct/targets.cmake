@@ -13,3 +13,6 @@ modproxy_library(direct
   SOURCES direct/repo_resolver.cc direct/direct_upstream.cc direct/direct_mode.cc
   DEPS modproxy_direct_egress modproxy_vcs modproxy_git modproxy_zipbuild modproxy_upstream
        modproxy_config nlohmann_json::nlohmann_json spdlog::spdlog)
+modproxy_unit_test(direct_upstream_test
+  SOURCES direct/repo_resolver_test.cc
+  DEPS modproxy_direct)
