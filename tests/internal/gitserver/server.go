@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/cgi"
@@ -82,8 +83,10 @@ func Start(set *Set) (*Server, error) {
 		Path: gitBin,
 		Args: []string{"http-backend"},
 		Dir:  set.Dir,
-		// "Not a git repository" for a removed repository is expected.
+		// "Not a git repository" for a removed repository, and broken
+		// pipes when a client gives up (a size limit), are expected.
 		Stderr: io.Discard,
+		Logger: log.New(io.Discard, "", 0),
 		Env: append(CleanGitEnv(home), "GIT_PROJECT_ROOT="+set.Dir, "GIT_HTTP_EXPORT_ALL=1",
 			"PATH="+os.Getenv("PATH")),
 	}
