@@ -1,6 +1,5 @@
 // x/mod zip.Create's argument checks and its file selection (checkFiles),
 // rule by rule in Go's order (go-modules-reference.md §5.3).
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
