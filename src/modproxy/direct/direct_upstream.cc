@@ -1,5 +1,6 @@
 #include "modproxy/direct/direct_upstream.h"
 
+#include <chrono>
 #include <ctime>
 #include <variant>
 
@@ -96,7 +97,16 @@ Result<DirectUpstream::Opened> DirectUpstream::Open(const std::string& module, b
       if (Result<UrlParts> parts = ParseUrl(url))
         request.credentials = options_.credentials(parts->host);
     }
+    const auto started = std::chrono::steady_clock::now();
     Result<std::shared_ptr<vcs::GitRepo>> repo = mirrors_.Open(request);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    // Opening a fresh mirror takes milliseconds; anything slower was a fetch,
+    // which operators want to see (a first clone of a big repository is slow).
+    if (took >= std::chrono::milliseconds(500)) {
+      spdlog::info("direct: fetched {} for {} in {} ms{}", git::RedactUrl(url), module,
+                   took.count(), repo ? "" : " (failed)");
+    }
     if (repo) return Opened{*repo, location->root, url};
     last = repo.error();
   }
