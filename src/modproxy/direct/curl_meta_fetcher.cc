@@ -1,5 +1,6 @@
 #include <sys/socket.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -106,6 +107,14 @@ class CurlMetaFetcher final : public MetaFetcher {
       curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
       curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket);
       curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &x);
+      // The CA the go command trusts: SSL_CERT_FILE / SSL_CERT_DIR win over
+      // curl's built-in bundle.
+      if (const char* file = std::getenv("SSL_CERT_FILE"); file != nullptr && *file != '\0') {
+        curl_easy_setopt(h, CURLOPT_CAINFO, file);
+      }
+      if (const char* dir = std::getenv("SSL_CERT_DIR"); dir != nullptr && *dir != '\0') {
+        curl_easy_setopt(h, CURLOPT_CAPATH, dir);
+      }
       // The proxy variables as the go command reads them, not as curl does.
       curl_easy_setopt(h, CURLOPT_PROXY, proxy ? proxy->c_str() : "");
       std::optional<BasicAuth> auth;
