@@ -5,7 +5,8 @@
 // fake hosts (git.example.test, files.example.test); clients reach them by
 // using the server as their HTTP proxy (http_proxy), which it also is.
 // CONNECT is refused at once (502), so https attempts fail fast and the go
-// command falls back to http for GOINSECURE paths.
+// command falls back to http for GOINSECURE paths; EnableTLS (tls.go) makes
+// chosen hosts https-only ones instead, behind CONNECT tunnels.
 //
 // Every request is recorded (method, host, path) for assertions such as
 // "nothing ever asked for the private address". The repositories are also
@@ -37,6 +38,7 @@ type Request struct {
 	Path    string // decoded path
 	Query   string // raw query
 	Proxied bool   // sent to us as a proxy (absolute request-target) or CONNECT
+	TLS     bool   // arrived through a CONNECT tunnel (EnableTLS)
 }
 
 func (r Request) String() string {
@@ -56,6 +58,7 @@ type Server struct {
 	ln  net.Listener
 	srv *http.Server
 	git *cgi.Handler
+	tls *tlsState // EnableTLS (tls.go)
 
 	mu        sync.Mutex
 	requests  []Request
@@ -196,13 +199,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		host = h
 	}
 	req := Request{Method: r.Method, Host: host, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Proxied: r.Method == http.MethodConnect || r.URL.IsAbs()}
+		Proxied: r.Method == http.MethodConnect || r.URL.IsAbs(), TLS: r.TLS != nil}
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
 	s.mu.Unlock()
 
 	switch {
 	case r.Method == http.MethodConnect:
+		if s.tunnel(w, r) {
+			return
+		}
 		// No TLS here: fail the https attempt at once.
 		http.Error(w, "gitserver: CONNECT refused (plain http only)", http.StatusBadGateway)
 	case host != "127.0.0.1" && !strings.HasSuffix(host, ".example.test"):
