@@ -62,8 +62,10 @@ type Server struct {
 
 	mu        sync.Mutex
 	requests  []Request
-	imports   map[string]string // import root -> go-import content
-	hostRepos map[string]string // host -> repo URL template with {host} and {name}
+	imports   map[string]string      // import root -> go-import content
+	hostRepos map[string]string      // host -> repo URL template with {host} and {name}
+	policies  map[string]*repoPolicy // repository name -> auth and delay (auth.go)
+	extra     map[string]*Repo       // repositories added by AddRepo (auth.go)
 }
 
 // Start serves set on a free port of 127.0.0.1.
@@ -214,7 +216,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case host != "127.0.0.1" && !strings.HasSuffix(host, ".example.test"):
 		http.Error(w, "gitserver: unknown host "+host, http.StatusBadGateway)
 	case gitPathRE.MatchString(r.URL.Path):
-		s.serveGit(w, r)
+		if s.allowGit(w, r) {
+			s.serveGit(w, r)
+		}
 	case r.URL.Query().Get("go-get") == "1":
 		s.serveDiscovery(w, host, r.URL.Path)
 	default:
