@@ -7,7 +7,7 @@ modproxy_library(git
 
 # The fetch child as its own executable, for the tests (modproxy has a
 # hidden subcommand for it).
-add_executable(git_fetch_child git/git_fetch_child_main.cc)
+add_executable(git_fetch_child git/git_fetch_child_main.cc git/lsan_suppressions.cc)
 target_link_libraries(git_fetch_child PRIVATE modproxy_git)
 modproxy_apply_warnings(git_fetch_child)
 
