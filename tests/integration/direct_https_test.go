@@ -72,6 +72,7 @@ func startHTTPS(t *testing.T, srv *gitserver.Server, env ...string) *harness.Pro
 }
 
 func TestDirectHTTPS(t *testing.T) {
+	harness.SkipRepeatedDifferential(t)
 	goSrv, mpSrv := httpsServer(t), httpsServer(t)
 	specs := httpsSpecs(goSrv.Set)
 

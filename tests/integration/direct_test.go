@@ -125,6 +125,7 @@ func fileCollector(srv *gitserver.Server) func() (*godirect.Results, error) {
 }
 
 func TestDirectDifferential(t *testing.T) {
+	harness.SkipRepeatedDifferential(t)
 	srv := sharedGitserver(t)
 	prefetchDirect(srv)
 	p := startDirect(t, srv)

@@ -166,6 +166,7 @@ func startDirectVerified(t *testing.T, srv *gitserver.Server, db *harness.LiveSu
 }
 
 func TestDirectVerified(t *testing.T) {
+	harness.SkipRepeatedDifferential(t)
 	srv := sharedGitserver(t)
 	godirect.Prefetch("direct-verify", verifyCollector(srv))
 	harness.Fixture(t) // builds the sumdb tool meanwhile
