@@ -117,22 +117,7 @@ inline std::string FoldCase(std::string_view s) {
   while (!s.empty()) {
     const DecodedRune decoded = DecodeRune(s);
     s.remove_prefix(decoded.size);
-    const char32_t r = FoldRune(decoded.rune);
-    if (r < 0x80) {
-      out += static_cast<char>(r);
-    } else if (r < 0x800) {
-      out += static_cast<char>(0xC0 | (r >> 6));
-      out += static_cast<char>(0x80 | (r & 0x3F));
-    } else if (r < 0x10000) {
-      out += static_cast<char>(0xE0 | (r >> 12));
-      out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (r & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (r >> 18));
-      out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (r & 0x3F));
-    }
+    AppendRune(out, FoldRune(decoded.rune));
   }
   return out;
 }

@@ -57,6 +57,27 @@ inline DecodedRune DecodeRune(std::string_view s) {
   return {rune, size};
 }
 
+// Appends r to `out` in UTF-8 as Go's utf8.AppendRune does: surrogates and
+// values above U+10FFFF are not runes and come out as U+FFFD.
+inline void AppendRune(std::string& out, char32_t r) {
+  if ((r >= 0xD800 && r <= 0xDFFF) || r > 0x10FFFF) r = kRuneError;
+  if (r < 0x80) {
+    out += static_cast<char>(r);
+  } else if (r < 0x800) {
+    out += static_cast<char>(0xC0 | (r >> 6));
+    out += static_cast<char>(0x80 | (r & 0x3F));
+  } else if (r < 0x10000) {
+    out += static_cast<char>(0xE0 | (r >> 12));
+    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (r & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (r >> 18));
+    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (r & 0x3F));
+  }
+}
+
 // The first line of an untrusted body (an upstream's error page), at most
 // 200 bytes, with control and non-ASCII bytes shown as '?': safe to put in
 // a one-line message.

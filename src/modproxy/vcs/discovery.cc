@@ -13,6 +13,7 @@
 namespace modproxy::vcs {
 namespace {
 
+using protocol::detail::AppendRune;
 using protocol::detail::DecodeRune;
 using protocol::detail::kRuneError;
 
@@ -82,25 +83,6 @@ bool IsXmlName(std::string_view s) {
 bool InCharacterRange(char32_t r) {
   return r == 0x09 || r == 0x0A || r == 0x0D || (r >= 0x20 && r <= 0xD7FF) ||
          (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF);
-}
-
-void AppendUtf8(std::string& out, char32_t r) {
-  if (r >= 0xD800 && r <= 0xDFFF) r = kRuneError;  // Go's string(rune) of a surrogate
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
 }
 
 // Go's encoding/xml Decoder.RawToken with Strict = false, reduced to what
@@ -229,7 +211,7 @@ bool XmlTokenizer::Entity(std::string& buf) {
       }
       if (ok && n <= 0x10FFFF) {
         text.emplace();
-        AppendUtf8(*text, static_cast<char32_t>(n));
+        AppendRune(*text, static_cast<char32_t>(n));
       }
     }
   } else {

@@ -14,6 +14,7 @@
 namespace modproxy::vcs::modfile {
 namespace {
 
+using protocol::detail::AppendRune;
 using protocol::detail::DecodeRune;
 using protocol::detail::IsGoSpace;
 using protocol::detail::TrimSpace;
@@ -33,24 +34,6 @@ struct Token {
   Position end;
   std::string text;
 };
-
-void AppendUtf8(std::string& out, char32_t r) {
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
-}
 
 // modfile's isIdent: printable, not space, not one of " ()[]{},".
 bool IsIdent(char32_t c) {
@@ -452,7 +435,7 @@ bool UnescapeOne(std::string_view& s, std::string& out) {
         return true;
       }
       if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return false;
-      AppendUtf8(out, v);
+      AppendRune(out, v);
       return true;
     }
     default:
@@ -497,7 +480,7 @@ std::optional<std::string> GoUnquote(std::string_view s) {
       // Invalid UTF-8 comes out as U+FFFD, as UnquoteChar decodes it.
       const auto r = DecodeRune(body);
       if (r.rune == protocol::detail::kRuneError && r.size == 1) {
-        AppendUtf8(out, protocol::detail::kRuneError);
+        AppendRune(out, protocol::detail::kRuneError);
       } else {
         out.append(body.substr(0, r.size));
       }
