@@ -1,37 +1,18 @@
 #include "modproxy/protocol/zip_rules.h"
 
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "modproxy/protocol/case_fold.h"
 #include "modproxy/protocol/module_path.h"
+#include "modproxy/protocol/path_collisions.h"
 #include "modproxy/protocol/text.h"
-#include "modproxy/protocol/unicode_letters.h"
 #include "modproxy/protocol/zip_limits.h"
 
 namespace modproxy::protocol {
 namespace {
 
 using detail::Quote;
-
-// Go's %q for the paths in collision messages: those passed CheckFilePath,
-// so their only non-ASCII runes are letters, which Go prints as they are.
-std::string GoQuote(std::string_view path) {
-  std::string out = "\"";
-  while (!path.empty()) {
-    const detail::DecodedRune r = detail::DecodeRune(path);
-    const std::string_view bytes = path.substr(0, r.size);
-    path.remove_prefix(r.size);
-    if (r.rune >= 0x80 && r.size > 1 && detail::IsNonAsciiLetter(r.rune)) {
-      out += bytes;
-    } else {
-      const std::string quoted = Quote(bytes);
-      out += quoted.substr(1, quoted.size() - 2);
-    }
-  }
-  return out + "\"";
-}
 
 // Entry names as they appear in violations: raw when that is safe on one
 // line, Go-style quoted otherwise.
@@ -42,54 +23,6 @@ std::string Printable(std::string_view name) {
   }
   return detail::IsValidUtf8(name) ? std::string(name) : Quote(name);
 }
-
-// Case-fold collisions between paths, and between files and directories,
-// over every path and each of its parent directories (x/mod's
-// collisionChecker, with the same results).
-class CollisionChecker {
- public:
-  // The reason `path` cannot be added, or "".
-  std::string Check(std::string_view path, bool is_dir) {
-    // Folding keeps every '/' (no rune folds to or from it), so the fold of
-    // each parent is a prefix of the path's fold: fold once, cut at slashes.
-    const std::string fold_storage = detail::FoldCase(path);
-    std::string_view fold = fold_storage;
-    std::vector<Seen*> walked;
-    while (true) {
-      auto [it, added] = seen_.try_emplace(std::string(fold), Seen{std::string(path), is_dir});
-      Seen& seen = it->second;
-      if (!added) {
-        if (seen.path != path) {
-          return "case-insensitive file name collision: " + GoQuote(seen.path) + " and " +
-                 GoQuote(path);
-        }
-        if (seen.is_dir != is_dir)
-          return "entry " + GoQuote(path) + " is both a file and a directory";
-        if (!is_dir) return "multiple entries for file " + GoQuote(path);
-        // Go walks up again from a directory it has seen; when every parent
-        // of it was already found consistent, that walk cannot fail.
-        if (seen.parents_ok) break;
-      }
-      walked.push_back(&seen);
-      const std::size_t slash = path.rfind('/');
-      if (slash == std::string_view::npos) break;
-      path = path.substr(0, slash);
-      fold = fold.substr(0, fold.rfind('/'));
-      is_dir = true;
-    }
-    for (Seen* seen : walked) seen->parents_ok = true;
-    return "";
-  }
-
- private:
-  struct Seen {
-    std::string path;
-    bool is_dir;
-    bool parents_ok = false;  // every parent directory was added without a collision
-  };
-  // Node-based: the pointers in `walked` stay valid while more are added.
-  std::unordered_map<std::string, Seen> seen_;
-};
 
 }  // namespace
 
@@ -135,7 +68,7 @@ std::vector<std::string> CheckModuleZip(std::string_view module, std::string_vie
                          " bytes; limit is " + std::to_string(kMaxZipBytes) + " bytes)");
   }
   const std::string prefix = std::string(module) + "@" + std::string(version) + "/";
-  CollisionChecker collisions;
+  PathCollisions collisions;
   std::uint64_t total = 0;
   bool total_reported = false;
   for (const ZipEntry& entry : entries) {

@@ -1,13 +1,13 @@
 // x/mod zip.Create's argument checks and its file selection (checkFiles),
 // rule by rule in Go's order (go-modules-reference.md §5.3).
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "modproxy/protocol/case_fold.h"
 #include "modproxy/protocol/module_path.h"
+#include "modproxy/protocol/path_collisions.h"
 #include "modproxy/protocol/semver.h"
 #include "modproxy/protocol/text.h"
 #include "modproxy/protocol/zip_limits.h"
@@ -53,40 +53,6 @@ bool InNestedModule(std::string_view path, const std::unordered_set<std::string>
   }
   return false;
 }
-
-// Case-fold collisions, files used as directories and repeated files, over
-// each path and all its parent directories (x/mod's collisionChecker).
-class CollisionChecker {
- public:
-  // Go's reason, or "" when the path fits.
-  std::string Check(std::string_view path, bool is_dir) {
-    while (true) {
-      auto [it, added] =
-          seen_.try_emplace(protocol::detail::FoldCase(path), Seen{std::string(path), is_dir});
-      if (!added) {
-        const Seen& seen = it->second;
-        if (seen.path != path) {
-          return "case-insensitive file name collision: " + GoQuote(seen.path) + " and " +
-                 GoQuote(path);
-        }
-        if (seen.is_dir != is_dir)
-          return "entry " + GoQuote(path) + " is both a file and a directory";
-        if (!is_dir) return "multiple entries for file " + GoQuote(path);
-      }
-      const std::size_t slash = path.rfind('/');
-      if (slash == std::string_view::npos) return "";
-      path = path.substr(0, slash);
-      is_dir = true;
-    }
-  }
-
- private:
-  struct Seen {
-    std::string path;
-    bool is_dir;
-  };
-  std::unordered_map<std::string, Seen> seen_;
-};
 
 // CheckFilePath's message with the path quoted as Go quotes it (protocol
 // escapes every non-ASCII byte, Go prints letters as they are).
@@ -151,7 +117,7 @@ Result<std::vector<SourceFile>> SelectModuleFiles(std::string_view module, std::
   }
   const std::unordered_set<std::string> roots = ModuleRoots(files);
   Verdicts verdicts;
-  CollisionChecker collisions;
+  protocol::PathCollisions collisions;
   std::uint64_t budget = protocol::kMaxZipBytes;
   std::vector<SourceFile> selected;
   for (SourceFile& file : files) {
