@@ -173,23 +173,11 @@ bool MustQuote(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     const auto r = DecodeRune(s.substr(i));
     i += r.size;
-    switch (r.rune) {
-      case ' ':
-      case '"':
-      case '\'':
-      case '`':
-        return true;
-      case '(':
-      case ')':
-      case '[':
-      case ']':
-      case '{':
-      case '}':
-      case ',':
-        if (s.size() > 1) return true;
-        break;
-      default:
-        if (!modfile::IsGoPrint(r.rune)) return true;
+    if (r.rune == ' ' || r.rune == '"' || r.rune == '\'' || r.rune == '`') return true;
+    if (modfile::IsDelimiter(r.rune)) {
+      if (s.size() > 1) return true;
+    } else if (!modfile::IsGoPrint(r.rune)) {
+      return true;
     }
   }
   return false;

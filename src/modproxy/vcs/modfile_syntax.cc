@@ -36,21 +36,7 @@ struct Token {
 };
 
 // modfile's isIdent: printable, not space, not one of " ()[]{},".
-bool IsIdent(char32_t c) {
-  switch (c) {
-    case ' ':
-    case '(':
-    case ')':
-    case '[':
-    case ']':
-    case '{':
-    case '}':
-    case ',':
-      return false;
-    default:
-      return !IsGoSpace(c) && IsGoPrint(c);
-  }
-}
+bool IsIdent(char32_t c) { return c != ' ' && !IsDelimiter(c) && !IsGoSpace(c) && IsGoPrint(c); }
 
 // The lexer of read.go. A syntax error stops it: every later token is EOF,
 // so the parser unwinds the way Go's panic does.
@@ -138,23 +124,11 @@ void Lexer::ReadToken() {
   Start();
   if (Eof()) return End(kEof);
   const char32_t c = PeekRune();
-  switch (c) {
-    case '\n':
-    case '(':
-    case ')':
-    case '[':
-    case ']':
-    case '{':
-    case '}':
-    case ',':
-      ReadRune();
-      return End(static_cast<int>(c));
-    case '"':
-    case '`':
-      return ReadQuoted(c);
-    default:
-      break;
+  if (c == '\n' || IsDelimiter(c)) {
+    ReadRune();
+    return End(static_cast<int>(c));
   }
+  if (c == '"' || c == '`') return ReadQuoted(c);
   if (!IsIdent(c)) return Fail("unexpected input character");
   while (IsIdent(PeekRune())) {
     if (PeekPrefix("//")) break;
@@ -491,6 +465,21 @@ std::optional<std::string> GoUnquote(std::string_view s) {
     body.remove_prefix(1);
   }
   return out;
+}
+
+bool IsDelimiter(char32_t c) {
+  switch (c) {
+    case '(':
+    case ')':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case ',':
+      return true;
+    default:
+      return false;
+  }
 }
 
 bool IsGoPrint(char32_t r) {

@@ -73,4 +73,9 @@ std::optional<std::string> GoUnquote(std::string_view s);
 // (unassigned code points count as printable: no Unicode tables here).
 bool IsGoPrint(char32_t r);
 
+// The characters that are a token by themselves in a go.mod file: ( ) [ ] { } ,
+// (the lexer's single-character tokens besides newline; they end an
+// identifier, and MustQuote quotes them inside a longer string).
+bool IsDelimiter(char32_t c);
+
 }  // namespace modproxy::vcs::modfile
