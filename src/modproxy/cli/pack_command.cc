@@ -3,7 +3,6 @@
 // the .info/.mod/.zip files a GOPROXY serves, either side by side or into a
 // modproxy cache.
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -100,26 +99,6 @@ std::string NowRfc3339() {
   return buffer;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return MakeError(ErrorCode::kStorage, Errno("open", path));
-  std::string bytes;
-  char buffer[64 * 1024];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const std::string message = Errno("read", path);
-      ::close(fd);
-      return MakeError(ErrorCode::kStorage, message);
-    }
-    if (n == 0) break;
-    bytes.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return bytes;
-}
-
 // The .mod: DIR/go.mod byte for byte, whose module directive must name the
 // module; without one, the go.mod the go command synthesizes ("module M\n").
 // The go command refuses +incompatible for a tree with a go.mod
@@ -135,7 +114,7 @@ Result<std::string> GoModFor(const PackArgs& args) {
     return MakeError(ErrorCode::kInvalidArgument,
                      path + " is not a regular file (the zip would leave it out)");
   }
-  Result<std::string> mod = ReadFile(path);
+  Result<std::string> mod = zipbuild::ReadWholeFile(path);
   if (!mod) return mod;
   const std::string declared = vcs::ModulePathFromGoMod(*mod);
   if (declared.empty()) {

@@ -21,26 +21,6 @@ Error IoError(const std::string& what, const std::string& path, int err) {
                    what + " " + path + ": " + std::strerror(err));
 }
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return IoError("open", path, errno);
-  std::string bytes;
-  char buffer[64 * 1024];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return IoError("read", path, err);
-    }
-    if (n == 0) break;
-    bytes.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return bytes;
-}
-
 // Entry names of a directory, sorted byte-wise as Go's os.ReadDir sorts them.
 Result<std::vector<std::string>> SortedNames(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
@@ -118,6 +98,26 @@ Result<std::vector<SourceFile>> ListDirectory(const std::string& dir) {
   Walker walker;
   if (Result<void> ok = walker.Visit(dir, "", st); !ok) return ok.error();
   return walker.Take();
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("open", path, errno);
+  std::string bytes;
+  char buffer[64 * 1024];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return IoError("read", path, err);
+    }
+    if (n == 0) break;
+    bytes.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return bytes;
 }
 
 }  // namespace modproxy::zipbuild

@@ -91,4 +91,10 @@ Result<void> WriteModuleZip(std::string_view module, std::string_view version,
 // be read (as Walk fails); kNotFound when `dir` does not exist.
 Result<std::vector<SourceFile>> ListDirectory(const std::string& dir);
 
+// The bytes of the file at `path`, as the SourceFile::read of ListDirectory
+// reads them (also what `modproxy pack` reads DIR/go.mod with). kNotFound
+// when it does not exist, kStorage for other errors; the message is
+// "open <path>: <reason>" or "read <path>: <reason>".
+Result<std::string> ReadWholeFile(const std::string& path);
+
 }  // namespace modproxy::zipbuild
