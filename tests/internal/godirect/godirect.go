@@ -7,7 +7,6 @@
 package godirect
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,11 +16,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"modproxy/tests/internal/gitserver"
+	"modproxy/tests/internal/harness"
 )
 
 // Env is an isolated environment for the go command.
@@ -127,31 +126,14 @@ func (e *Env) Run(dir string, args ...string) (stdout, stderr string, err error)
 		}
 	}
 	t0 := time.Now()
-	cmd := exec.Command("go", args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	cmd.Dir = dir
-	cmd.Env = e.Vars
-	var o, s bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &s
-	if err := cmd.Start(); err != nil {
-		return "", "", err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(3 * time.Minute):
-		cmd.Process.Kill()
-		<-done
-		err = fmt.Errorf("timed out after 3m")
-	}
+	stdout, stderr, err = harness.RunGo(dir, e.Vars, args...)
 	if os.Getenv("GODIRECT_DEBUG") != "" {
 		fmt.Fprintf(os.Stderr, "godirect: %v go %s\n", time.Since(t0).Round(time.Millisecond), strings.Join(args, " "))
 	}
 	if err != nil {
-		err = fmt.Errorf("go %s (%s): %v\n%s", strings.Join(args, " "), e.Name, err, s.String())
+		err = fmt.Errorf("go %s (%s): %v\n%s", strings.Join(args, " "), e.Name, err, stderr)
 	}
-	return o.String(), s.String(), err
+	return stdout, stderr, err
 }
 
 // Spec says what to ask about one module: its list, @latest, every listed

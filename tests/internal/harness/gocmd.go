@@ -72,9 +72,16 @@ func (e *GoEnv) Run(t testing.TB, dir string, args ...string) string {
 
 // RunErr runs `go args...` in dir with a 3 minute limit.
 func (e *GoEnv) RunErr(dir string, args ...string) (stdout, stderr string, err error) {
+	return RunGo(dir, e.Environ(), args...)
+}
+
+// RunGo runs `go args...` in dir with exactly the environment env, killing
+// it after 3 minutes; err is the exit error (or the time-out), stderr is
+// not folded into it.
+func RunGo(dir string, env []string, args ...string) (stdout, stderr string, err error) {
 	cmd := Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = e.Environ()
+	cmd.Env = env
 	var o, s bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &s
 	if err := cmd.Start(); err != nil {
