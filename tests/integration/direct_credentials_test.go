@@ -219,11 +219,7 @@ func basicAuth(user, password string) string {
 // goCommandSums is `go mod download -json` of mp@versions in direct mode
 // against the gitserver, with netrc as the HOME's .netrc (git reads it).
 func goCommandSums(srv *gitserver.Server, netrc, mp string, versions []string) (map[string]godirect.Download, error) {
-	root, err := godirect.Scratch()
-	if err != nil {
-		return nil, err
-	}
-	e, err := godirect.Direct(root, srv)
+	e, err := scratchDirect(srv)
 	if err != nil {
 		return nil, err
 	}

@@ -109,11 +109,7 @@ func fileSpecs(srv *gitserver.Server) []godirect.Spec {
 // over file:// (see TestDirectFileRewrite).
 func fileCollector(srv *gitserver.Server) func() (*godirect.Results, error) {
 	return func() (*godirect.Results, error) {
-		root, err := godirect.Scratch()
-		if err != nil {
-			return nil, err
-		}
-		e, err := godirect.Direct(root, srv)
+		e, err := scratchDirect(srv)
 		if err != nil {
 			return nil, err
 		}

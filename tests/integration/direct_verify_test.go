@@ -74,11 +74,7 @@ func verifySums(t *testing.T, srv *gitserver.Server) []verifyVersion {
 // results by module path, Downloads keyed by "M@query".
 func verifyCollector(srv *gitserver.Server) func() (*godirect.Results, error) {
 	return func() (*godirect.Results, error) {
-		root, err := godirect.Scratch()
-		if err != nil {
-			return nil, err
-		}
-		e, err := godirect.Direct(root, srv)
+		e, err := scratchDirect(srv)
 		if err != nil {
 			return nil, err
 		}
