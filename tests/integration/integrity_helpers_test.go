@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -104,18 +103,12 @@ func rewriteZip(t testing.TB, z []byte, change func(name string, data []byte) []
 	if err != nil {
 		t.Fatal(err)
 	}
-	var es []ziptest.Entry
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		es = append(es, ziptest.Entry{Name: f.Name, Data: change(f.Name, data)})
+	es, err := ziptest.Read(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range es {
+		es[i].Data = change(es[i].Name, es[i].Data)
 	}
 	return ziptest.Build(es)
 }

@@ -2,7 +2,6 @@ package gitserver_test
 
 import (
 	"archive/zip"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +13,7 @@ import (
 
 	"modproxy/tests/internal/gitserver"
 	"modproxy/tests/internal/godirect"
+	"modproxy/tests/internal/ziptest"
 )
 
 // These tests check the fixture with the real go command in direct mode and
@@ -294,18 +294,13 @@ func zipFiles(t *testing.T, file string) map[string]string {
 		t.Fatal(err)
 	}
 	defer zr.Close()
+	es, err := ziptest.Read(&zr.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := map[string]string{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f.Name] = string(data)
+	for _, e := range es {
+		out[e.Name] = string(e.Data)
 	}
 	return out
 }

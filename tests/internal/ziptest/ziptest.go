@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -40,6 +41,25 @@ type Raw struct {
 	Compressed []byte
 	CRC        uint32
 	Size       uint64 // declared uncompressed size
+}
+
+// Read returns every entry of zr in order, Name and Data only (the data
+// decompressed and checked against its CRC by archive/zip).
+func Read(zr *zip.Reader) ([]Entry, error) {
+	var es []Entry
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, Entry{Name: f.Name, Data: data})
+	}
+	return es, nil
 }
 
 // Build writes a zip of entries followed by raws, in that order.
