@@ -5,7 +5,7 @@ modproxy_library(direct_egress
   SOURCES direct/ip_address.cc direct/proxy_env.cc direct/netrc.cc direct/egress_policy.cc
           direct/curl_meta_fetcher.cc
   DEPS modproxy_core CURL::libcurl)
-modproxy_unit_test(direct_test
+modproxy_unit_test(direct_test SINGLE_THREADED
   SOURCES direct/ip_address_test.cc direct/proxy_env_test.cc direct/netrc_test.cc direct/egress_policy_test.cc
   DEPS modproxy_direct_egress)
 

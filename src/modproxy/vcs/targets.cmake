@@ -6,7 +6,7 @@ modproxy_library(vcs
           vcs/discovery.cc vcs/repo_root.cc vcs/code_repo.cc vcs/code_repo_versions.cc
           vcs/code_repo_convert.cc
   DEPS modproxy_protocol)
-modproxy_unit_test(vcs_test
+modproxy_unit_test(vcs_test SINGLE_THREADED
   SOURCES vcs/pseudo_version_test.cc vcs/gomod_test.cc vcs/discovery_test.cc
           vcs/repo_root_test.cc vcs/code_repo_test.cc
   DEPS modproxy_vcs)
