@@ -56,9 +56,9 @@ serve: build
 # tests of the optimized build.
 # Before the suites, every libFuzzer target runs for a few seconds (fuzz-smoke).
 test: test-deps format-check build build-asan build-tsan fuzz-smoke
-	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure --timeout 900
+	cd $(ASAN_BUILD_DIR) && ctest -j2 --output-on-failure --timeout 900
 	cd $(TSAN_BUILD_DIR) && TSAN_OPTIONS=halt_on_error=1 MODPROXY_TEST_SKIP_DIFFERENTIAL=1 \
-	  ctest --output-on-failure --timeout 900
+	  ctest -j2 --output-on-failure --timeout 900
 	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
 
 test-unit: deps build
