@@ -13,6 +13,7 @@ enum class ErrorCode {
   kNotFound,          // 404: the module, version or file does not exist
   kGone,              // 410: the upstream said gone
   kInvalidArgument,   // 400: a malformed request path, version or value
+  kUnauthenticated,   // 401: credentials missing or wrong
   kForbidden,         // 403: refused by policy
   kIntegrity,         // 403: content differs from what the checksum database recorded, or
                       // the database misbehaved; the message starts with "SECURITY"

@@ -10,6 +10,8 @@ unsigned StatusFor(ErrorCode code) {
       return 410;
     case ErrorCode::kInvalidArgument:
       return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
     case ErrorCode::kForbidden:
     case ErrorCode::kIntegrity:
       return 403;
@@ -42,6 +44,8 @@ const char* ReasonFor(ErrorCode code) {
       return "rate_limited";
     case ErrorCode::kTimeout:
       return "upstream_timeout";
+    case ErrorCode::kUnauthenticated:
+      return "unauthenticated";
     case ErrorCode::kForbidden:
       return "forbidden";
     case ErrorCode::kIntegrity:
