@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "modproxy/config/rule_tables.h"
+#include "modproxy/config/security_settings.h"
 #include "modproxy/tlog/note.h"
 
 namespace modproxy::config {
@@ -152,6 +153,9 @@ Result<void> Apply(const std::string& key, const std::string& value, Config& con
     (key == "threads" ? config.threads : config.fetch_workers) = *n;
     return {};
   }
+  if (std::optional<Result<void>> applied = ApplySecuritySetting(key, value, config)) {
+    return *applied;
+  }
   if (key == "log_level") {
     static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
     if (!kLevels.count(value)) {
@@ -191,7 +195,7 @@ Result<ConfigFile> ReadConfigFile(const std::string& path) {
   for (const SettingSpec& spec : Settings()) known.insert(spec.key);
   for (const auto& [k, node] : table) {
     std::string key(k.str());
-    if (IsRuleTableKey(key)) continue;
+    if (IsRuleTableKey(key) || IsLimitTableKey(key)) continue;
     if (!known.count(key)) return Invalid("unknown config key \"" + key + "\" in " + path);
     Result<std::string> text = TomlScalarText(key, node);
     if (!text) return text.error();
@@ -200,10 +204,24 @@ Result<ConfigFile> ReadConfigFile(const std::string& path) {
   return ConfigFile{std::move(values), std::move(table)};
 }
 
+std::vector<SettingSpec> GeneralSettings();
+
 }  // namespace
 
 const std::vector<SettingSpec>& Settings() {
-  static const std::vector<SettingSpec> kSettings = {
+  static const std::vector<SettingSpec> kSettings = [] {
+    std::vector<SettingSpec> all = GeneralSettings();
+    const std::vector<SettingSpec>& security = SecuritySettingSpecs();
+    all.insert(all.end(), security.begin(), security.end());
+    return all;
+  }();
+  return kSettings;
+}
+
+namespace {
+
+std::vector<SettingSpec> GeneralSettings() {
+  return {
       {"listen", "address to serve on (HOST:PORT; port 0 picks a free one)", "127.0.0.1:8080"},
       {"cache_dir", "cache directory, laid out as a GOPROXY file tree", "./modproxy-cache"},
       {"upstream", "upstream chain in GOPROXY syntax", "https://proxy.golang.org,direct"},
@@ -241,8 +259,9 @@ const std::vector<SettingSpec>& Settings() {
       {"fetch_workers", "threads running upstream fetches", "16"},
       {"log_level", "debug, info, warn or error", "info"},
   };
-  return kSettings;
 }
+
+}  // namespace
 
 std::string FlagName(const std::string& key) {
   std::string flag = "--" + key;
@@ -288,6 +307,12 @@ Result<Config> LoadConfig(const std::map<std::string, std::string>& flags, const
   if (file) {
     if (Result<void> r = ApplyRuleTables(file->table, *config_path, config); !r) return r.error();
   }
+  if (Result<void> r =
+          ApplyLimitTables(file ? file->table : toml::table(), config_path.value_or(""), config);
+      !r) {
+    return r.error();
+  }
+  if (Result<void> r = CheckSecuritySettings(config); !r) return r.error();
   return config;
 }
 

@@ -52,6 +52,40 @@ struct HostCredentials {
   std::string ssh_passphrase;
 };
 
+// The budgets of one class of clients (issue 6): rates per second, 0 for
+// unlimited; a burst of 0 means max(1, ceil(rate)).
+struct LimitSetting {
+  double rate = 0;
+  double burst = 0;
+  double fetch_rate = 0;
+  double fetch_burst = 0;
+  int max_fetches = 0;  // concurrent upstream fetches; 0: unlimited
+};
+
+enum class ClientAuth { kOff, kOptional, kRequire };
+
+// TLS, identities, limits and connection hardening (issue 6).
+struct SecuritySettings {
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  ClientAuth client_auth = ClientAuth::kOff;
+  std::string auth_file;
+  bool allow_anonymous = false;  // with credentials required, serve requests without them
+  bool metrics_auth = false;     // /metrics only for identities with metrics = true
+  LimitSetting anonymous;        // --rate-limit, --rate-burst, --fetch-rate-*, --max-fetches-*
+  LimitSetting authenticated;    // [limits.authenticated]
+  std::map<std::string, LimitSetting> identities;  // [[limits.identity]]
+  std::string trusted_proxies;                     // CIDRs whose X-Forwarded-For counts
+  int max_connections_per_ip = 256;                // 0: unlimited
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::uint64_t max_header_size = 16 * 1024;
+  std::uint64_t max_request_line = 8 * 1024;
+
+  bool tls() const { return !tls_cert.empty(); }
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
@@ -86,6 +120,7 @@ struct Config {
   int threads = 0;                                      // 0: one per core
   int fetch_workers = 16;
   std::string log_level = "info";
+  SecuritySettings security;
 };
 
 // Every path pattern exempt from the checksum database: --nosumdb, --private
