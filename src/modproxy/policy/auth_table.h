@@ -27,10 +27,17 @@ struct AuthEntry {
 
 class AuthTable {
  public:
-  // The TOML text of an auth file; `source` names it in errors. Errors are
-  // kInvalidArgument with one line: "<source>: identity 3: ..." for unknown
-  // keys, bad names, duplicate names, malformed or duplicate secrets.
+  // The TOML text of an auth file; `source` names it in errors. Only
+  // [[identity]] tables; an empty text is an empty table. Errors are
+  // kInvalidArgument with one line: "<source>: identity 3 (bob): ..." for
+  // unknown keys, wrong types, duplicate names, malformed or duplicate
+  // secrets (anywhere in the file), and allow/deny globs with white space;
+  // "<source>: identity 3: ..." when the name itself is missing or bad;
+  // "<source>:LINE: ..." for TOML syntax. A secret's text is never echoed.
+  // An explicit `allow = ""` allows no path at all.
   static Result<AuthTable> Parse(std::string_view text, std::string_view source);
+  // Parse of the file's text with source "auth file <path>"; an unreadable
+  // file is kInvalidArgument "cannot read auth file <path>: <strerror>".
   static Result<AuthTable> Load(const std::string& path);
 
   // The entry one of whose secrets is SHA-256(token); nullptr otherwise.
@@ -65,6 +72,9 @@ Result<const AuthEntry*> Authenticate(const AuthTable& table,
 // Whether an identity with these rules may read `module_path` (nullptr: no
 // rules, everything allowed).
 bool MayAccess(const AuthEntry* rules, std::string_view module_path);
+
+// Whether `name` may name an auth-file entry: [A-Za-z0-9._@-]+.
+bool IsIdentityName(std::string_view name);
 
 // "sha256:<64 lower-case hex>", the form the auth file stores.
 std::string HashToken(std::string_view token);
