@@ -3,6 +3,8 @@ package harness
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -35,11 +38,17 @@ type Response struct {
 // NewClient talks to base (http://host:port). It ignores proxy variables and
 // asks for no compression, so Content-Length is what the server declared.
 func NewClient(t testing.TB, base string) *Client {
+	return NewTLSClient(t, base, nil)
+}
+
+// NewTLSClient is NewClient for an https:// base, with cfg as the client's
+// TLS configuration (nil: Go's defaults, the system roots).
+func NewTLSClient(t testing.TB, base string, cfg *tls.Config) *Client {
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &http.Transport{Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 64}
+	tr := &http.Transport{Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 64, TLSClientConfig: cfg}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &Client{t: t, base: u, hc: &http.Client{Transport: tr, Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -214,4 +223,30 @@ func SplitRaw(t testing.TB, raw []byte, method string) (*http.Response, []byte) 
 		t.Fatalf("no end of headers in %q", OneLine(raw))
 	}
 	return resp, raw[i+4:]
+}
+
+// TLSConfig is a client TLS configuration trusting the PEM bundle caFile
+// (empty: the system roots) and, when certFile is set, presenting that
+// certificate with keyFile.
+func TLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
+	cfg := &tls.Config{}
+	if caFile != "" {
+		data, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(data) {
+			return nil, fmt.Errorf("%s: no PEM certificates", caFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if certFile != "" {
+		c, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Certificates = []tls.Certificate{c}
+	}
+	return cfg, nil
 }

@@ -48,6 +48,12 @@ type Options struct {
 	Bare bool
 	// Dir is the working directory (default: a temp dir).
 	Dir string
+	// CAFile is the PEM bundle the Client trusts when the proxy serves
+	// HTTPS (its "listening on" line says "(https)"); empty: the system roots.
+	CAFile string
+	// ClientCert and ClientKey, when set, are the certificate the Client
+	// presents to an HTTPS proxy.
+	ClientCert, ClientKey string
 }
 
 // Proxy is a running modproxy.
@@ -55,7 +61,8 @@ type Proxy struct {
 	t        testing.TB
 	cmd      *exec.Cmd
 	Addr     string // 127.0.0.1:PORT
-	URL      string // http://127.0.0.1:PORT
+	URL      string // http://127.0.0.1:PORT, or https:// when it serves TLS
+	TLS      bool   // it logged "listening on ... (https)"
 	CacheDir string
 	Stdout   *Buffer // access log
 	Stderr   *Buffer // spdlog
@@ -64,7 +71,13 @@ type Proxy struct {
 	client   *Client
 }
 
-var listeningRE = regexp.MustCompile(`listening on (\S+?):(\d+)\b`)
+// listeningRE matches the whole start-up line (so that a line still being
+// written is not taken for a shorter port number).
+var listeningRE = regexp.MustCompile(`listening on (\S+?):(\d+)\b([^\n]*)\n`)
+
+// httpsRE tells the TLS listener's line: "(https)" right after the
+// address, or at the end of the line.
+var httpsRE = regexp.MustCompile(`^ \(https\)|\(https\)\s*$`)
 
 // Start runs `modproxy serve` and waits until it logs its port.
 func Start(t testing.TB, o Options) *Proxy {
@@ -114,7 +127,17 @@ func StartErr(t testing.TB, o Options) (*Proxy, error) {
 		if m := listeningRE.FindStringSubmatch(p.Stderr.String()); m != nil {
 			p.Addr = "127.0.0.1:" + m[2]
 			p.URL = "http://" + p.Addr
-			p.client = NewClient(t, p.URL)
+			if httpsRE.MatchString(m[3]) {
+				p.TLS = true
+				p.URL = "https://" + p.Addr
+				cfg, err := TLSConfig(o.CAFile, o.ClientCert, o.ClientKey)
+				if err != nil {
+					return nil, err
+				}
+				p.client = NewTLSClient(t, p.URL, cfg)
+			} else {
+				p.client = NewClient(t, p.URL)
+			}
 			return p, nil
 		}
 		select {
