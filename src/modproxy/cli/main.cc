@@ -229,6 +229,7 @@ int main(int argc, char** argv) {
   cli::RunSubcommand run_check_zip = cli::AddCheckZipCommand(app);
   cli::RunSubcommand run_verify = cli::AddVerifyCommand(app);
   cli::RunSubcommand run_pack = cli::AddPackCommand(app);
+  cli::RunSubcommand run_auth = cli::AddAuthCommand(app);
 
   std::map<std::string, std::string> values;
   std::string config_file;
@@ -257,6 +258,7 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("check-zip")) return run_check_zip();
   if (app.got_subcommand("verify")) return run_verify();
   if (app.got_subcommand("pack")) return run_pack();
+  if (app.got_subcommand("auth")) return run_auth();
   if (serve->get_option("--config")->count() > 0) values["config"] = config_file;
   for (const config::SettingSpec& spec : config::Settings()) {
     if (serve->get_option(config::FlagName(spec.key))->count() > 0) {

@@ -16,5 +16,6 @@ RunSubcommand AddHashCommand(CLI::App& app);      // modproxy hash zip|mod FILE
 RunSubcommand AddCheckZipCommand(CLI::App& app);  // modproxy check-zip FILE MODULE VERSION
 RunSubcommand AddVerifyCommand(CLI::App& app);
 RunSubcommand AddPackCommand(CLI::App& app);  // modproxy pack DIR MODULE VERSION
+RunSubcommand AddAuthCommand(CLI::App& app);  // modproxy auth token NAME | auth hash
 
 }  // namespace modproxy::cli
