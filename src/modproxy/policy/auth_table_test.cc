@@ -308,10 +308,10 @@ TEST(AuthenticateTest, BearerAndBasicProveTheEntry) {
 TEST(AuthenticateTest, WrongTokenOrUserIsRefusedWithoutEchoingIt) {
   AuthTable table = MustParse(Alice() + "[[identity]]\nname = \"bob\"\nsecrets = [\"" +
                               HashToken("bobs-token") + "\"]\n");
+  // A wrong token, and bob's valid token under another entry's name (or none).
   const std::vector<PresentedCredentials> refused = {
-      {true, "", "wrong-token"}, {false, "alice", "bobs-token"},  // a valid token under another
-                                                                  // entry's name
-      {false, "", "bobs-token"}, {false, "Bob", "bobs-token"},   {false, "alice", "wrong-token"},
+      {true, "", "wrong-token"},    {false, "alice", "bobs-token"},  {false, "", "bobs-token"},
+      {false, "Bob", "bobs-token"}, {false, "alice", "wrong-token"},
   };
   for (const PresentedCredentials& c : refused) {
     Result<const AuthEntry*> entry = Authenticate(table, c);
