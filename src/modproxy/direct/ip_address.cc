@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cstring>
+#include <initializer_list>
+#include <vector>
 
 #include <arpa/inet.h>
 
@@ -17,9 +19,21 @@ IpAddress MappedV4(const std::uint8_t* v4) {
   return ip;
 }
 
-bool InCidr(const IpAddress& ip, std::string_view cidr) {
-  std::optional<Cidr> c = ParseCidr(cidr);
-  return c && Contains(*c, ip);
+// The CIDRs of a fixed table, parsed once (the tables are constants; a typo
+// in them is a bug, caught by the tests of IsInternal).
+std::vector<Cidr> ParseAll(std::initializer_list<const char*> texts) {
+  std::vector<Cidr> cidrs;
+  for (const char* text : texts) {
+    if (std::optional<Cidr> c = ParseCidr(text)) cidrs.push_back(*c);
+  }
+  return cidrs;
+}
+
+bool InAny(const IpAddress& ip, const std::vector<Cidr>& cidrs) {
+  for (const Cidr& c : cidrs) {
+    if (Contains(c, ip)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -76,25 +90,20 @@ bool Contains(const Cidr& cidr, const IpAddress& ip) {
   return true;
 }
 
-bool IsLoopback(const IpAddress& ip) { return ip.v4 ? ip.bytes[12] == 127 : InCidr(ip, "::1/128"); }
+bool IsLoopback(const IpAddress& ip) {
+  static const std::vector<Cidr> kV6 = ParseAll({"::1/128"});
+  return ip.v4 ? ip.bytes[12] == 127 : InAny(ip, kV6);
+}
 
 bool IsInternal(const IpAddress& ip) {
-  static const char* const kV4[] = {"0.0.0.0/8",      "10.0.0.0/8",     "100.64.0.0/10",
-                                    "127.0.0.0/8",    "169.254.0.0/16", "172.16.0.0/12",
-                                    "192.168.0.0/16", "224.0.0.0/4",    "240.0.0.0/4"};
-  static const char* const kV6[] = {"::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
-                                    // NAT64 and 6to4 can embed any IPv4 address.
-                                    "64:ff9b::/96", "2002::/16"};
-  if (ip.v4) {
-    for (const char* c : kV4) {
-      if (InCidr(ip, c)) return true;
-    }
-    return false;
-  }
-  for (const char* c : kV6) {
-    if (InCidr(ip, c)) return true;
-  }
-  return false;
+  static const std::vector<Cidr> kV4 =
+      ParseAll({"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+                "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4"});
+  static const std::vector<Cidr> kV6 =
+      ParseAll({"::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+                // NAT64 and 6to4 can embed any IPv4 address.
+                "64:ff9b::/96", "2002::/16"});
+  return InAny(ip, ip.v4 ? kV4 : kV6);
 }
 
 }  // namespace modproxy::direct

@@ -1,10 +1,12 @@
 # direct: the `direct` upstream (issue 5): egress rules (proxy variables,
 # internal addresses), credentials, discovery, routing a module path to its
 # repository, and serving GOPROXY answers from a git mirror.
+
+# IP addresses and CIDRs (pure): egress rules here, trusted proxies in policy/.
+modproxy_library(ip_address SOURCES direct/ip_address.cc DEPS modproxy_core)
 modproxy_library(direct_egress
-  SOURCES direct/ip_address.cc direct/proxy_env.cc direct/netrc.cc direct/egress_policy.cc
-          direct/curl_meta_fetcher.cc
-  DEPS modproxy_core CURL::libcurl)
+  SOURCES direct/proxy_env.cc direct/netrc.cc direct/egress_policy.cc direct/curl_meta_fetcher.cc
+  DEPS modproxy_ip_address modproxy_core CURL::libcurl)
 modproxy_unit_test(direct_test SINGLE_THREADED
   SOURCES direct/ip_address_test.cc direct/proxy_env_test.cc direct/netrc_test.cc direct/egress_policy_test.cc
   DEPS modproxy_direct_egress)
