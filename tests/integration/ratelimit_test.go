@@ -148,8 +148,12 @@ func TestRateLimitFetchBudget(t *testing.T) {
 	ra := cl.mustGet(a.URLPath("info"))
 	ra.ExpectStatus(t, http.StatusOK)
 	ra.ExpectCacheHitHeader(t, "false")
+	// The fetch class is the limited one: a served miss carries its headers.
 	if l, ok := headerInt(ra, "X-RateLimit-Limit"); !ok || l != 2 {
-		t.Errorf("a fetch: X-RateLimit-Limit %q, want 2 (the fetch bucket)", ra.Header.Get("X-RateLimit-Limit"))
+		t.Errorf("a served fetch: X-RateLimit-Limit %q, want 2 (the fetch bucket)", ra.Header.Get("X-RateLimit-Limit"))
+	}
+	if rem, ok := headerInt(ra, "X-RateLimit-Remaining"); !ok || rem != 1 {
+		t.Errorf("a served fetch: X-RateLimit-Remaining %q, want 1", ra.Header.Get("X-RateLimit-Remaining"))
 	}
 	cl.mustGet(b.URLPath("info")).ExpectStatus(t, http.StatusOK)
 	for _, m := range []harness.Module{c, d} {

@@ -157,6 +157,10 @@ func dialRaw(addr, localIP string, cfg *tls.Config) (*rawConn, error) {
 		return nil, err
 	}
 	if cfg != nil {
+		if cfg.ServerName == "" {
+			cfg = cfg.Clone()
+			cfg.ServerName, _, _ = net.SplitHostPort(addr)
+		}
 		tc := tls.Client(c, cfg)
 		tc.SetDeadline(time.Now().Add(10 * time.Second))
 		if err := tc.Handshake(); err != nil {

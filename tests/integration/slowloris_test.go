@@ -300,6 +300,7 @@ func TestOversizedHeaders(t *testing.T) {
 	cases := []struct {
 		name           string
 		args           []string
+		headLimit      int // bytes of the whole request head
 		headerOver     int // X-Pad bytes: over the head limit
 		headerUnder    int // X-Pad bytes: under it
 		targetOver     int // request-target length over the target limit
@@ -307,9 +308,9 @@ func TestOversizedHeaders(t *testing.T) {
 		wantHeaderBody string
 		wantTargetBody string
 	}{
-		{"defaults", nil, 20 << 10, 12 << 10, 9 << 10, 1000,
+		{"defaults", nil, 16384, 20 << 10, 12 << 10, 9 << 10, 1000,
 			"request header larger than 16384 bytes", "request target longer than 8192 bytes"},
-		{"configured", []string{"--max-header-size", "4KiB", "--max-request-line", "1KiB"}, 5 << 10, 3 << 10, 1500, 900,
+		{"configured", []string{"--max-header-size", "4KiB", "--max-request-line", "1KiB"}, 4096, 5 << 10, 3 << 10, 1500, 900,
 			"request header larger than 4096 bytes", "request target longer than 1024 bytes"},
 	}
 	for _, c := range cases {
@@ -332,14 +333,14 @@ func TestOversizedHeaders(t *testing.T) {
 			if resp.StatusCode != 400 || strings.TrimSpace(body) != c.wantHeaderBody {
 				t.Errorf("%d-byte header: %d %q, want 400 %q", c.headerOver, resp.StatusCode, body, c.wantHeaderBody)
 			}
-			// Several headers adding up over the limit (the whole head counts).
-			var many strings.Builder
-			for i := 0; many.Len() < c.headerOver; i++ {
-				fmt.Fprintf(&many, "X-Pad-%d: %s\r\n", i, pad(200))
+			// Small headers adding up to 1 KiB over the limit (the whole head counts).
+			head := "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			for i := 0; len(head) < c.headLimit+1024; i++ {
+				head += fmt.Sprintf("X-Pad-%d: %s\r\n", i, pad(100))
 			}
-			raw = oversized(t, e.p.Addr, "GET "+path+" HTTP/1.1\r\nHost: 127.0.0.1\r\n"+many.String()+"\r\n")
+			raw = oversized(t, e.p.Addr, head+"\r\n")
 			if resp, body := readResponse(t, raw); resp.StatusCode != 400 || strings.TrimSpace(body) != c.wantHeaderBody {
-				t.Errorf("%d bytes of small headers: %d %q, want 400 %q", many.Len(), resp.StatusCode, body, c.wantHeaderBody)
+				t.Errorf("a %d-byte head of 100-byte headers (limit %d): %d %q, want 400 %q", len(head)+2, c.headLimit, resp.StatusCode, body, c.wantHeaderBody)
 			}
 			// Target over the limit (not a module path: /healthz with a query).
 			target := "/healthz?pad=" + pad(c.targetOver-len("/healthz?pad="))

@@ -216,10 +216,10 @@ func TestTokenGoCommandNetrc(t *testing.T) {
 	g.Download(t, hello, e.mod(t, "example.com/hello/v2", "v2.0.0"))
 	expectIdentity(t, e.p, hello.URLPath("zip"), 200, "alice")
 	// alice's deny rule applies to the go command too.
-	if _, stderr, err := g.RunErr(t.TempDir(), "mod", "download", "-json", "example.com/legacy@v2.0.0+incompatible"); err == nil {
+	if stdout, stderr, err := g.RunErr(t.TempDir(), "mod", "download", "-json", "example.com/legacy@v2.0.0+incompatible"); err == nil {
 		t.Errorf("go mod download of a denied module succeeded")
-	} else if !strings.Contains(stderr, "403") {
-		t.Logf("denied download failed without mentioning 403: %s", stderr)
+	} else if !strings.Contains(stdout+stderr, "403 Forbidden") {
+		t.Errorf("go mod download of a denied module failed, but not with 403 Forbidden: %s %s", stdout, stderr)
 	}
 
 	for _, c := range []struct{ name, netrc string }{{"wrong password", wrong}, {"no netrc", filepath.Join(dir, "absent")}} {
