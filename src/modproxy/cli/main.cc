@@ -33,7 +33,12 @@
 #include "modproxy/git/fetch_child.h"
 #include "modproxy/http/handler.h"
 #include "modproxy/http/server.h"
+#include "modproxy/http/tls_context.h"
 #include "modproxy/metrics/metrics.h"
+#include "modproxy/policy/clock.h"
+#include "modproxy/policy/fetch_slots.h"
+#include "modproxy/policy/gate.h"
+#include "modproxy/policy/memory_rate_limiter.h"
 #include "modproxy/storage/storage.h"
 #include "modproxy/sumdb/database_verifier.h"
 #include "modproxy/sumdb/sumdb_service.h"
@@ -113,6 +118,83 @@ void RaiseOpenFileLimit() {
   }
 }
 
+policy::ClassLimits ToClassLimits(const config::LimitSetting& setting) {
+  return {policy::MakeBudget(setting.rate, setting.burst),
+          policy::MakeBudget(setting.fetch_rate, setting.fetch_burst), setting.max_fetches};
+}
+
+// Whether any of issue 6's request policy is asked for; without it requests
+// skip the gate altogether (no per-request cost on the hot path).
+bool NeedsGate(const config::SecuritySettings& s) {
+  auto limited = [](const config::LimitSetting& l) {
+    return l.rate > 0 || l.fetch_rate > 0 || l.max_fetches > 0;
+  };
+  return !s.auth_file.empty() || s.client_auth != config::ClientAuth::kOff || s.metrics_auth ||
+         limited(s.anonymous) || limited(s.authenticated) || !s.identities.empty();
+}
+
+// The request policy: identities, path rules and budgets (issue 6).
+struct Policy {
+  std::shared_ptr<const policy::AuthTable> auth;
+  policy::SteadyTimeSource clock;
+  std::unique_ptr<policy::MemoryRateLimiter> limiter;
+  policy::FetchSlots slots;
+  std::unique_ptr<policy::Gate> gate;
+};
+
+Result<std::unique_ptr<Policy>> BuildPolicy(const config::SecuritySettings& s) {
+  auto built = std::make_unique<Policy>();
+  if (!s.auth_file.empty()) {
+    Result<policy::AuthTable> table = policy::AuthTable::Load(s.auth_file);
+    if (!table) return table.error();
+    built->auth = std::make_shared<const policy::AuthTable>(std::move(*table));
+  }
+  Result<policy::TrustedProxies> trusted = policy::ParseTrustedProxies(s.trusted_proxies);
+  if (!trusted) {
+    return MakeError(ErrorCode::kInvalidArgument, "invalid trusted_proxies \"" + s.trusted_proxies +
+                                                      "\": " + trusted.error().message);
+  }
+  if (!NeedsGate(s)) return built;
+  policy::GateOptions options;
+  options.credentials_required = !s.auth_file.empty() && !s.allow_anonymous;
+  options.metrics_auth = s.metrics_auth;
+  options.limits.anonymous = ToClassLimits(s.anonymous);
+  options.limits.authenticated = ToClassLimits(s.authenticated);
+  for (const auto& [name, setting] : s.identities) {
+    options.limits.identities[name] = ToClassLimits(setting);
+  }
+  options.trusted_proxies = std::move(*trusted);
+  built->limiter = std::make_unique<policy::MemoryRateLimiter>(built->clock);
+  built->gate = std::make_unique<policy::Gate>(std::move(options), built->auth, *built->limiter,
+                                               built->slots);
+  return built;
+}
+
+// SIGHUP: new certificates and a new auth file without a restart. A file
+// that does not load is reported and the old one kept.
+void Reload(const config::SecuritySettings& s, http::TlsContextProvider* tls, Policy& policy) {
+  bool any = false;
+  if (tls != nullptr) {
+    any = true;
+    if (Result<void> r = tls->Reload(); !r) {
+      spdlog::error("keeping the current TLS certificate: {}", r.error().message);
+    } else {
+      spdlog::info("reloaded TLS certificate {} and key {}", s.tls_cert, s.tls_key);
+    }
+  }
+  if (!s.auth_file.empty() && policy.gate) {
+    any = true;
+    Result<policy::AuthTable> table = policy::AuthTable::Load(s.auth_file);
+    if (!table) {
+      spdlog::error("keeping the current auth file: {}", table.error().message);
+    } else {
+      spdlog::info("reloaded auth file {} ({} identities)", s.auth_file, table->entries().size());
+      policy.gate->SetAuthTable(std::make_shared<const policy::AuthTable>(std::move(*table)));
+    }
+  }
+  if (!any) spdlog::info("nothing to reload (no --tls-cert, no --auth-file)");
+}
+
 int Serve(const config::Config& config) {
   SetUpLogging(config.log_level);
   upstream::GlobalInit();
@@ -176,9 +258,26 @@ int Serve(const config::Config& config) {
   cache::ModuleService modules(**storage, fetcher, workers, metrics, negative_cache,
                                module_options);
 
+  const config::SecuritySettings& security = config.security;
+  std::unique_ptr<http::TlsContextProvider> tls;
+  if (security.tls()) {
+    Result<std::unique_ptr<http::TlsContextProvider>> created = http::TlsContextProvider::Create(
+        {security.tls_cert, security.tls_key, security.tls_client_ca, security.client_auth});
+    if (!created) {
+      spdlog::error("{}", created.error().message);
+      return kExitUsage;
+    }
+    tls = std::move(*created);
+  }
+  Result<std::unique_ptr<Policy>> policy = BuildPolicy(security);
+  if (!policy) {
+    spdlog::error("{}", policy.error().message);
+    return kExitUsage;
+  }
+
   http::HandlerOptions handler_options;
   handler_options.list_max_age = std::chrono::duration_cast<std::chrono::seconds>(config.list_ttl);
-  http::Handler handler(modules, sumdb, **storage, metrics, handler_options);
+  http::Handler handler(modules, sumdb, **storage, metrics, handler_options, (*policy)->gate.get());
 
   http::ServerOptions server_options;
   server_options.host = config.listen_host;
@@ -186,6 +285,13 @@ int Serve(const config::Config& config) {
   server_options.threads =
       config.threads > 0 ? config.threads
                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  server_options.idle_timeout = security.idle_timeout;
+  server_options.header_timeout = security.header_timeout;
+  server_options.max_header_size = static_cast<std::size_t>(security.max_header_size);
+  server_options.max_request_line = static_cast<std::size_t>(security.max_request_line);
+  server_options.max_connections_per_ip = security.max_connections_per_ip;
+  server_options.tls = tls.get();
+  server_options.on_hangup = [&security, &tls, &policy] { Reload(security, tls.get(), **policy); };
   http::Server server(server_options, handler, metrics);
   Result<boost::asio::ip::tcp::endpoint> bound = server.Listen();
   if (!bound) {
@@ -194,9 +300,20 @@ int Serve(const config::Config& config) {
   }
   const std::string host = bound->address().is_v6() ? "[" + bound->address().to_string() + "]"
                                                     : bound->address().to_string();
-  spdlog::info("modproxy {} listening on {}:{} (cache {}, upstream {}, {} event loops)", kVersion,
-               host, bound->port(), config.cache_dir, DescribeChain(router.fallback()),
-               server_options.threads);
+  spdlog::info("modproxy {} listening on {}:{}{} (cache {}, upstream {}, {} event loops)", kVersion,
+               host, bound->port(), tls ? " (https)" : "", config.cache_dir,
+               DescribeChain(router.fallback()), server_options.threads);
+  if (tls) {
+    spdlog::info("TLS certificate {}, client certificates {}", security.tls_cert,
+                 security.client_auth == config::ClientAuth::kRequire    ? "required"
+                 : security.client_auth == config::ClientAuth::kOptional ? "optional"
+                                                                         : "not asked for");
+  }
+  if ((*policy)->auth) {
+    spdlog::info("auth file {}: {} identities{}", security.auth_file,
+                 (*policy)->auth->entries().size(),
+                 security.allow_anonymous ? ", anonymous requests allowed" : "");
+  }
   for (const upstream::ChainRouter::Route& route : router.routes()) {
     spdlog::info("paths matching {} use upstream {}", route.patterns, DescribeChain(route.chain));
   }

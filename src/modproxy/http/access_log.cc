@@ -79,10 +79,14 @@ void AppendAccessLine(std::string& out, const AccessRecord& record, std::string_
   out += ",\"path\":";
   AppendJsonString(out, record.path);
   fmt::format_to(std::back_inserter(out),
-                 ",\"status\":{},\"bytes\":{},\"duration_ms\":{},\"cache_hit\":{}}}\n",
-                 record.status, record.bytes,
-                 std::chrono::duration<double, std::milli>(record.duration).count(),
+                 ",\"status\":{},\"bytes\":{},\"duration_ms\":{},\"cache_hit\":{}", record.status,
+                 record.bytes, std::chrono::duration<double, std::milli>(record.duration).count(),
                  record.cache_hit);
+  out += ",\"identity\":";
+  AppendJsonString(out, record.identity);
+  out += ",\"client\":";
+  AppendJsonString(out, record.client_ip);
+  out += "}\n";
 }
 
 std::string_view AccessLogTime() {

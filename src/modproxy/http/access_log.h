@@ -16,7 +16,9 @@ struct AccessRecord {
   unsigned status = 0;
   std::uint64_t bytes = 0;
   std::chrono::duration<double> duration{};
-  bool cache_hit = false;  // false for endpoints that have no cache
+  bool cache_hit = false;      // false for endpoints that have no cache
+  std::string_view identity;   // certificate or token identity; "" anonymous
+  std::string_view client_ip;  // the client, after trusted X-Forwarded-For
 };
 
 // Appends one JSON object and a newline to `out`. `time` is the RFC 3339 UTC

@@ -17,7 +17,8 @@ nlohmann::json Parse(const std::string& line) {
 
 TEST(AccessLogTest, LineIsOneJsonObjectWithEveryField) {
   std::string out;
-  AccessRecord record{"127.0.0.1:5000", "GET", "/example.com/m/@v/list", 200, 42, 1500us, true};
+  AccessRecord record{"127.0.0.1:5000", "GET",     "/example.com/m/@v/list", 200, 42, 1500us, true,
+                      "alice",          "10.1.2.3"};
   AppendAccessLine(out, record, "2026-11-26T21:18:26.123Z");
   nlohmann::json line = Parse(out);
   EXPECT_EQ(line["time"], "2026-11-26T21:18:26.123Z");
@@ -28,13 +29,15 @@ TEST(AccessLogTest, LineIsOneJsonObjectWithEveryField) {
   EXPECT_EQ(line["bytes"], 42);
   EXPECT_DOUBLE_EQ(line["duration_ms"].get<double>(), 1.5);
   EXPECT_EQ(line["cache_hit"], true);
+  EXPECT_EQ(line["identity"], "alice");
+  EXPECT_EQ(line["client"], "10.1.2.3");
 }
 
 TEST(AccessLogTest, HostileTargetsStillGiveValidJson) {
   std::string out;
   const std::string path = std::string("/a\"b\\c\x01\x1f") + "\xff\xc3\x28" + "\xe2\x82\xac" +
                            "\xed\xa0\x80" + "\xf0\x9f\x98\x80" + "\xc3";
-  AccessRecord record{"", "GET", path, 400, 0, 0s, false};
+  AccessRecord record{"", "GET", path, 400, 0, 0s, false, "", ""};
   AppendAccessLine(out, record, "t");
   nlohmann::json line = Parse(out);
   // Quotes, backslashes and controls escaped; invalid bytes (a lone 0xff, a

@@ -1,12 +1,18 @@
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
 #include "modproxy/cache/module_service.h"
 #include "modproxy/http/response.h"
 #include "modproxy/metrics/metrics.h"
+#include "modproxy/policy/gate.h"
 #include "modproxy/storage/storage.h"
 #include "modproxy/sumdb/sumdb_service.h"
 
@@ -18,6 +24,12 @@ struct RequestView {
   bool disable_fetch = false;  // Disable-Module-Fetch: true
   // A GET over HTTP/1.1: a zip miss may be sent chunked while it downloads.
   bool may_stream = false;
+  // Who is asking (issue 6): the TCP peer, its X-Forwarded-For list, its
+  // Authorization header, and its verified client certificate (or null).
+  std::string peer_ip;
+  std::string forwarded_for;
+  std::string authorization;
+  const policy::CertificateSubject* certificate = nullptr;
 };
 
 struct HandlerOptions {
@@ -27,19 +39,34 @@ struct HandlerOptions {
 // Routes one request to the module service, the checksum-database service
 // or the operations endpoints, and turns every outcome into a Response:
 // content types, caching headers, X-Go-Proxy-Cache-Hit, one-line error bodies.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
 class Handler {
  public:
+  // `gate` decides who may ask what, and how often; null lets everyone in.
   Handler(cache::ModuleService& modules, sumdb::SumdbService& sumdb, storage::Storage& storage,
-          metrics::ProxyMetrics& metrics, HandlerOptions options);
+          metrics::ProxyMetrics& metrics, HandlerOptions options, policy::Gate* gate = nullptr);
 
   boost::asio::awaitable<Response> Handle(const RequestView& request);
 
  private:
   boost::asio::awaitable<Response> HandleModule(const protocol::ModuleRequest& request,
-                                                bool allow_fetch, bool may_stream);
+                                                bool allow_fetch, bool may_stream,
+                                                const policy::Identity& identity);
   boost::asio::awaitable<Response> HandleSumdb(const protocol::SumdbRequest& request,
-                                               bool allow_fetch);
-  Response HandleOps(protocol::OpsEndpoint endpoint);
+                                               bool allow_fetch, const policy::Identity& identity);
+  Response HandleOps(protocol::OpsEndpoint endpoint, const policy::Identity& identity);
+  // Admission of a protocol or sumdb request: the path rules and the request
+  // budget. nullopt lets it in; `headers` gets the X-RateLimit-* headers.
+  std::optional<Response> Admit(const policy::Identity& identity, std::string_view module_path,
+                                const char* endpoint, Headers& headers);
+  // Runs `get` as the fetch budget allows: from the cache only first, and
+  // upstream when the identity's fetch budget and fetch slots allow.
+  // `hold` keeps a fetch slot until the response is sent.
+  boost::asio::awaitable<Result<cache::Answer>> GetWithinBudget(
+      const policy::Identity& identity, bool allow_fetch, Headers& headers,
+      std::shared_ptr<void>& hold,
+      const std::function<boost::asio::awaitable<Result<cache::Answer>>(bool)>& get);
 
   cache::ModuleService& modules_;
   sumdb::SumdbService& sumdb_;
@@ -47,6 +74,7 @@ class Handler {
   metrics::ProxyMetrics& metrics_;
   // Cache-Control of answers that may change (lists, @latest, sumdb latest).
   std::string short_cache_control_;
+  policy::Gate* gate_;
 };
 
 // A one-line text/plain error response (the go command prints the body).

@@ -28,6 +28,10 @@ struct Response {
   // For metrics and the access log.
   std::string endpoint = "other";
   std::string error_reason;  // "" on success
+  std::string identity;      // who asked ("" anonymous)
+  std::string client_ip;     // after X-Forwarded-For ("" before the handler ran)
+  // Kept until the response is sent (an upstream-fetch slot of a streamed zip).
+  std::shared_ptr<void> hold;
 
   std::uint64_t body_size() const { return reader ? reader->size() : (body ? body->size() : 0); }
 };

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,8 +17,10 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "modproxy/core/result.h"
+#include "modproxy/http/connection_limiter.h"
 #include "modproxy/http/handler.h"
 #include "modproxy/http/session_registry.h"
+#include "modproxy/http/tls_context.h"
 
 namespace modproxy::http {
 
@@ -24,8 +28,25 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   int threads = 1;  // event loops, one thread each
-  std::chrono::seconds idle_timeout{60};
+  // A kept-alive connection waiting for its next request.
+  std::chrono::milliseconds idle_timeout{60000};
+  // The TLS handshake, and a request's head once its first byte arrived:
+  // a client trickling bytes (slowloris) loses its connection after this.
+  std::chrono::milliseconds header_timeout{10000};
   std::chrono::seconds shutdown_grace{30};
+  std::size_t max_header_size = 16 * 1024;  // request line and headers; over: 431
+  std::size_t max_request_line = 8 * 1024;  // the target; over: 414
+  int max_connections_per_ip = 256;         // 0: unlimited
+  TlsContextProvider* tls = nullptr;        // null: plain HTTP
+  // Runs on SIGHUP (reload certificates and the auth file).
+  std::function<void()> on_hangup;
+};
+
+// What a connection tells about its client before any request.
+struct ConnectionFacts {
+  std::string remote;  // "ip:port" for the access log
+  std::string ip;
+  std::optional<policy::CertificateSubject> certificate;  // verified client certificate
 };
 
 // The HTTP/1.1 front end: one acceptor, N event loops (one io_context and
@@ -49,8 +70,13 @@ class Server {
 
  private:
   boost::asio::awaitable<void> AcceptLoop();
+  void WaitForHangup();
   boost::asio::awaitable<void> Session(boost::asio::io_context& loop,
                                        boost::asio::ip::tcp::socket socket);
+  // The request/response loop of one connection, plain or TLS.
+  template <typename Stream>
+  boost::asio::awaitable<void> ServeRequests(boost::asio::io_context& loop, Stream& stream,
+                                             const ConnectionFacts& facts);
 
   ServerOptions options_;
   Handler& handler_;
@@ -62,6 +88,8 @@ class Server {
   std::atomic<bool> stopping_{false};
   std::once_flag stop_once_;
   std::unique_ptr<boost::asio::signal_set> signals_;  // created by Run(), on loop 0
+  std::unique_ptr<boost::asio::signal_set> hangup_;   // SIGHUP, on loop 0
+  ConnectionLimiter connections_;
   // Wake Run()'s shutdown watchdog: stopping_ was set, or the loops finished.
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

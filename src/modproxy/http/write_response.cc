@@ -104,8 +104,14 @@ asio::awaitable<bool> SendFile(tcp::socket& socket, int file, std::uint64_t size
   co_return true;
 }
 
-asio::awaitable<bool> SendReader(boost::beast::tcp_stream& stream, storage::BlobReader& reader,
-                                 std::uint64_t& sent) {
+// The timeouts live on the TCP layer under TLS too.
+template <typename Stream>
+void ExpireAfter(Stream& stream, std::chrono::seconds timeout) {
+  boost::beast::get_lowest_layer(stream).expires_after(timeout);
+}
+
+template <typename Stream>
+asio::awaitable<bool> SendReader(Stream& stream, storage::BlobReader& reader, std::uint64_t& sent) {
   std::vector<char> buffer(std::min<std::uint64_t>(kChunkBytes, reader.size() + 1));
   std::uint64_t remaining = reader.size();
   while (remaining > 0) {
@@ -116,7 +122,7 @@ asio::awaitable<bool> SendReader(boost::beast::tcp_stream& stream, storage::Blob
       co_return false;
     }
     const std::size_t count = static_cast<std::size_t>(std::min<std::uint64_t>(*got, remaining));
-    stream.expires_after(kWriteTimeout);
+    ExpireAfter(stream, kWriteTimeout);
     auto [ec, written] =
         co_await asio::async_write(stream, asio::buffer(buffer.data(), count), kTuple);
     sent += written;
@@ -129,8 +135,8 @@ asio::awaitable<bool> SendReader(boost::beast::tcp_stream& stream, storage::Blob
 // Sends a zip as it is released, one HTTP chunk per read. A failed stream
 // (verification refused it, the upstream broke) returns false without the
 // last chunk, so the connection is closed and the client sees a short body.
-asio::awaitable<bool> SendStream(boost::beast::tcp_stream& stream,
-                                 const std::shared_ptr<cache::ZipStream>& zip,
+template <typename Stream>
+asio::awaitable<bool> SendStream(Stream& stream, const std::shared_ptr<cache::ZipStream>& zip,
                                  std::uint64_t& sent) {
   std::vector<char> buffer(kChunkBytes);
   char size_line[24];
@@ -151,17 +157,49 @@ asio::awaitable<bool> SendStream(boost::beast::tcp_stream& stream,
       const std::array<asio::const_buffer, 3> buffers{
           asio::buffer(size_line, static_cast<std::size_t>(line)),
           asio::buffer(buffer.data(), *got), asio::buffer("\r\n", 2)};
-      stream.expires_after(kWriteTimeout);
+      ExpireAfter(stream, kWriteTimeout);
       auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
       if (ec) co_return false;
       sent += *got;
     }
     if (now.state == cache::ZipStream::State::kDone) {
-      stream.expires_after(kWriteTimeout);
+      ExpireAfter(stream, kWriteTimeout);
       auto [ec, n] = co_await asio::async_write(stream, asio::buffer("0\r\n\r\n", 5), kTuple);
       co_return !ec;
     }
   }
+}
+
+// Everything but the sendfile path, which needs the kernel socket: under
+// TLS the bytes must be encrypted in user space, so files are read in chunks.
+template <typename Stream>
+asio::awaitable<bool> WriteAny(Stream& stream, std::string& head, unsigned version, bool head_only,
+                               bool keep_alive, Response& response, std::uint64_t& sent) {
+  head.clear();
+  AppendResponseHead(head, response, version, keep_alive, HttpDate());
+  if (response.stream && !head_only) {
+    ExpireAfter(stream, kWriteTimeout);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
+    if (ec) co_return false;
+    co_return co_await SendStream(stream, response.stream, sent);
+  }
+  if (head_only || (!response.body && !response.reader)) {
+    ExpireAfter(stream, kWriteTimeout);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
+    co_return !ec;
+  }
+  if (response.body) {
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
+                                                    asio::buffer(*response.body)};
+    ExpireAfter(stream, kWriteTimeout);
+    auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
+    sent = n > head.size() ? n - head.size() : 0;
+    co_return !ec;
+  }
+  ExpireAfter(stream, kWriteTimeout);
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
+  if (ec) co_return false;
+  co_return co_await SendReader(stream, *response.reader, sent);
 }
 
 }  // namespace
@@ -169,38 +207,23 @@ asio::awaitable<bool> SendStream(boost::beast::tcp_stream& stream,
 asio::awaitable<bool> WriteResponse(boost::beast::tcp_stream& stream, std::string& head,
                                     unsigned version, bool head_only, bool keep_alive,
                                     Response& response, std::uint64_t& sent) {
+  const bool sendfile = !head_only && !response.stream && !response.body && response.reader &&
+                        response.reader->file_descriptor() >= 0;
+  if (!sendfile) {
+    co_return co_await WriteAny(stream, head, version, head_only, keep_alive, response, sent);
+  }
   head.clear();
   AppendResponseHead(head, response, version, keep_alive, HttpDate());
-  if (response.stream && !head_only) {
-    stream.expires_after(kWriteTimeout);
-    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
-    if (ec) co_return false;
-    co_return co_await SendStream(stream, response.stream, sent);
-  }
-  if (head_only || (!response.body && !response.reader)) {
-    stream.expires_after(kWriteTimeout);
-    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
-    co_return !ec;
-  }
-  if (response.body) {
-    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
-                                                    asio::buffer(*response.body)};
-    stream.expires_after(kWriteTimeout);
-    auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
-    sent = n > head.size() ? n - head.size() : 0;
-    co_return !ec;
-  }
   storage::BlobReader& reader = *response.reader;
-  const int file = reader.file_descriptor();
-  if (file >= 0) {
-    tcp::socket& socket = stream.socket();
-    if (!co_await SendAll(socket, head, reader.size() > 0)) co_return false;
-    co_return co_await SendFile(socket, file, reader.size(), sent);
-  }
-  stream.expires_after(kWriteTimeout);
-  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kTuple);
-  if (ec) co_return false;
-  co_return co_await SendReader(stream, reader, sent);
+  tcp::socket& socket = stream.socket();
+  if (!co_await SendAll(socket, head, reader.size() > 0)) co_return false;
+  co_return co_await SendFile(socket, reader.file_descriptor(), reader.size(), sent);
+}
+
+asio::awaitable<bool> WriteResponse(TlsStream& stream, std::string& head, unsigned version,
+                                    bool head_only, bool keep_alive, Response& response,
+                                    std::uint64_t& sent) {
+  co_return co_await WriteAny(stream, head, version, head_only, keep_alive, response, sent);
 }
 
 }  // namespace modproxy::http

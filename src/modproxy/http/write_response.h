@@ -5,10 +5,13 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "modproxy/http/response.h"
 
 namespace modproxy::http {
+
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
 // Sends `response` on `stream`: head and in-memory body in one system call;
 // a stored file with sendfile (no copy through user space, memory flat
@@ -20,5 +23,9 @@ namespace modproxy::http {
 boost::asio::awaitable<bool> WriteResponse(boost::beast::tcp_stream& stream, std::string& head,
                                            unsigned version, bool head_only, bool keep_alive,
                                            Response& response, std::uint64_t& sent);
+// The same over TLS: stored files are read and encrypted in chunks (no sendfile).
+boost::asio::awaitable<bool> WriteResponse(TlsStream& stream, std::string& head, unsigned version,
+                                           bool head_only, bool keep_alive, Response& response,
+                                           std::uint64_t& sent);
 
 }  // namespace modproxy::http

@@ -5,6 +5,12 @@
 
 namespace modproxy::policy {
 
+// The subject of a client certificate that verified against --tls-client-ca.
+struct CertificateSubject {
+  std::string common_name;        // "" when the subject has no CN
+  std::vector<std::string> sans;  // DNS names, e-mail addresses and URIs, in order
+};
+
 // Who sent a request: a verified client certificate, a token from the auth
 // file, or nobody (anonymous, known only by its client IP).
 struct Identity {

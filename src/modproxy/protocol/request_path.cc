@@ -311,4 +311,13 @@ const char* EndpointName(ModuleEndpoint endpoint) {
   return "other";
 }
 
+std::optional<std::string> LookupModulePath(const SumdbRequest& request) {
+  if (request.endpoint != SumdbEndpoint::kLookup) return std::nullopt;
+  // rest is "lookup/<escaped module>@<escaped version>", already validated.
+  const std::string_view target = std::string_view(request.rest).substr(7);
+  Result<std::string> module = UnescapePath(target.substr(0, target.rfind('@')));
+  if (!module) return std::nullopt;
+  return *module;
+}
+
 }  // namespace modproxy::protocol

@@ -84,6 +84,10 @@ inline constexpr std::size_t kMaxTargetLength = 2048;
 // contents is kInvalidArgument.
 Result<ParsedRequest> ParseRequestTarget(std::string_view target);
 
+// The module path a checksum-database lookup asks about (unescaped), or
+// nullopt for tiles, latest and supported.
+std::optional<std::string> LookupModulePath(const SumdbRequest& request);
+
 // Percent-decoding on its own (exposed for tests and fuzzing).
 Result<std::string> PercentDecodePath(std::string_view raw);
 

@@ -50,10 +50,8 @@ boost::asio::awaitable<Result<cache::Answer>> SumdbService::Get(
     co_return MakeError(ErrorCode::kNotFound,
                         "not found: checksum database " + request.name + " is not proxied here");
   }
-  if (request.endpoint == SumdbEndpoint::kLookup && !options_.nosumdb.empty()) {
-    // rest is "lookup/<escaped module>@<escaped version>", already validated.
-    const std::string_view target = std::string_view(request.rest).substr(7);
-    Result<std::string> module = protocol::UnescapePath(target.substr(0, target.rfind('@')));
+  if (!options_.nosumdb.empty()) {
+    std::optional<std::string> module = protocol::LookupModulePath(request);
     if (module && protocol::MatchPrefixPatterns(options_.nosumdb, *module)) {
       co_return MakeError(ErrorCode::kForbidden,
                           "forbidden: " + *module +
