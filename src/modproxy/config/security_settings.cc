@@ -117,8 +117,9 @@ const std::vector<SettingSpec>& SecuritySettingSpecs() {
       {"max_connections_per_ip", "open connections per client IP (0: unlimited)", "256"},
       {"header_timeout", "longest a TLS handshake or a request head may take to arrive", "10s"},
       {"idle_timeout", "longest a kept-alive connection may wait for its next request", "60s"},
-      {"max_header_size", "largest request head (request line and headers); larger: 431", "16KiB"},
-      {"max_request_line", "longest request target; longer: 414", "8KiB"},
+      {"max_header_size",
+       "largest request head (request line and headers); larger: 400, then close", "16KiB"},
+      {"max_request_line", "longest request target; longer: 400, then close", "8KiB"},
   };
   return kSpecs;
 }
