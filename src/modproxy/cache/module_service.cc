@@ -31,7 +31,10 @@ ModuleService::ModuleService(storage::Storage& storage, UpstreamFetcher& fetcher
       hot_(options.hot_set_bytes) {}
 
 boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& request,
-                                                          bool allow_fetch, bool may_stream) {
+                                                          bool allow_fetch, bool may_stream,
+                                                          bool stale_ok) {
+  // Whether an answer past list_ttl may be served from the cache.
+  const bool serve_stale = !allow_fetch && stale_ok;
   const char* endpoint = protocol::EndpointName(request.endpoint);
   // A non-canonical .info query ("master", "v1.2") names no file of the tree.
   const bool cacheable = request.endpoint != ModuleEndpoint::kInfo || request.canonical;
@@ -40,7 +43,7 @@ boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& r
   if (cacheable) {
     const bool immutable = protocol::IsImmutable(request);
     if (std::optional<HotSet::Entry> hot = hot_.Find(key);
-        hot && (immutable || TrustHot(*hot, allow_fetch))) {
+        hot && (immutable || TrustHot(*hot, !serve_stale))) {
       metrics_.cache_hits.With({endpoint}).Increment();
       Answer answer;
       answer.cache_hit = true;
@@ -50,7 +53,7 @@ boost::asio::awaitable<Result<Answer>> ModuleService::Get(const ModuleRequest& r
     Result<Answer> hit = FromStorage(key, /*cache_hit=*/true);
     if (!hit && hit.error().code != ErrorCode::kNotFound) co_return hit;
     if (hit &&
-        (immutable || !allow_fetch || options_.upstream_off || IsFresh(hit->reader->modified()))) {
+        (immutable || serve_stale || options_.upstream_off || IsFresh(hit->reader->modified()))) {
       metrics_.cache_hits.With({endpoint}).Increment();
       co_return Promote(key, std::move(*hit));
     }
@@ -146,9 +149,9 @@ bool ModuleService::IsFresh(std::chrono::system_clock::time_point modified) cons
   return std::chrono::system_clock::now() - modified < options_.list_ttl;
 }
 
-bool ModuleService::TrustHot(const HotSet::Entry& entry, bool allow_fetch) const {
+bool ModuleService::TrustHot(const HotSet::Entry& entry, bool need_fresh) const {
   if (std::chrono::steady_clock::now() - entry.loaded >= options_.list_ttl) return false;
-  return !allow_fetch || options_.upstream_off || IsFresh(entry.modified);
+  return !need_fresh || options_.upstream_off || IsFresh(entry.modified);
 }
 
 Result<Answer> ModuleService::Promote(const std::string& key, Answer stored) {

@@ -60,8 +60,12 @@ class ModuleService {
   // `may_stream`: the client can take a zip miss while it downloads (an
   // Answer with a stream, sent chunked); otherwise the answer waits until
   // the zip is verified and stored.
+  // `stale_ok` false with `allow_fetch` false: from the cache only, and only
+  // what is still fresh (a rate-limited client's free first try; a stale list
+  // then costs a fetch instead of being served forever).
   boost::asio::awaitable<Result<Answer>> Get(const protocol::ModuleRequest& request,
-                                             bool allow_fetch, bool may_stream = false);
+                                             bool allow_fetch, bool may_stream = false,
+                                             bool stale_ok = true);
 
   // Bytes of a zip miss held back from streaming readers until it verified.
   static constexpr std::uint64_t kZipHoldBackBytes = 64 * 1024;
@@ -99,7 +103,7 @@ class ModuleService {
   // Whether a hot copy of a list or @latest may answer: it was read from
   // storage less than list_ttl ago (so changes on disk are seen), and the
   // stored object itself may be served.
-  bool TrustHot(const HotSet::Entry& entry, bool allow_fetch) const;
+  bool TrustHot(const HotSet::Entry& entry, bool need_fresh) const;
   // A stored hit becomes an in-memory answer and enters the hot set when it
   // is small (any endpoint: for a 20 KB zip, open/fstat/sendfile/close cost
   // more than a copy from memory); larger files keep their reader.

@@ -157,6 +157,29 @@ TEST_F(ModuleServiceTest, DisableFetchAnswersFromCacheOnly) {
   EXPECT_TRUE(upstream_->calls().empty());
 }
 
+// A rate-limited client's free cache-only try (stale_ok false) takes a fresh
+// list, but not a stale one: that would keep it from new versions forever.
+// Disable-Module-Fetch (stale_ok true) still gets the stale list.
+TEST_F(ModuleServiceTest, CacheOnlyTryWithoutStaleSkipsListsPastTheirTtl) {
+  service_ = std::make_unique<ModuleService>(*storage_, *fetcher_, workers_, metrics_, negative_,
+                                             ModuleServiceOptions{200ms});
+  upstream_->Set("example.com/!hello/@v/list", "v1.0.0\n");
+  ASSERT_TRUE(Get(Req(ModuleEndpoint::kList)).has_value());
+  Result<Answer> fresh = testkit::RunTask(service_->Get(Req(ModuleEndpoint::kList), false, false,
+                                                        /*stale_ok=*/false));
+  ASSERT_TRUE(fresh.has_value()) << fresh.error().message;
+  EXPECT_TRUE(fresh->cache_hit);
+  std::this_thread::sleep_for(250ms);
+  Result<Answer> stale = testkit::RunTask(service_->Get(Req(ModuleEndpoint::kList), false, false,
+                                                        /*stale_ok=*/false));
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, ErrorCode::kNotFound);
+  Result<Answer> disabled = Get(Req(ModuleEndpoint::kList), /*allow_fetch=*/false);
+  ASSERT_TRUE(disabled.has_value());
+  EXPECT_EQ(ReadAll(*disabled), "v1.0.0\n");
+  EXPECT_EQ(upstream_->calls().size(), 1u);
+}
+
 TEST_F(ModuleServiceTest, ListMergesUpstreamWithCachedVersions) {
   ASSERT_TRUE(storage_->Put("example.com/!hello/@v/v0.9.0.info", R"({"Version":"v0.9.0"})"));
   upstream_->Set("example.com/!hello/@v/list", "v1.0.0\nv1.1.0\n");

@@ -175,14 +175,21 @@ std::optional<Response> Handler::Admit(const policy::Identity& identity,
 boost::asio::awaitable<Result<cache::Answer>> Handler::GetWithinBudget(
     const policy::Identity& identity, bool allow_fetch, Headers& headers,
     std::shared_ptr<void>& hold,
-    const std::function<boost::asio::awaitable<Result<cache::Answer>>(bool)>& get) {
+    const std::function<boost::asio::awaitable<Result<cache::Answer>>(bool, bool)>& get) {
   if (gate_ == nullptr || !allow_fetch || !gate_->FetchesLimited(identity)) {
-    Result<cache::Answer> answer = co_await get(allow_fetch);
+    Result<cache::Answer> answer = co_await get(allow_fetch, /*stale_ok=*/true);
     co_return answer;
   }
-  // Hits cost no fetch: try the cache alone first.
-  Result<cache::Answer> cached = co_await get(false);
+  // Hits cost no fetch: try the cache alone first (a stale list is a miss).
+  Result<cache::Answer> cached = co_await get(false, /*stale_ok=*/false);
   if (cached || cached.error().code != ErrorCode::kNotFound) co_return cached;
+  // The slot first: a request refused for it must not spend a fetch token.
+  std::optional<policy::FetchSlots::Slot> slot = gate_->AcquireFetchSlot(identity);
+  if (!slot) {
+    headers.emplace_back("Retry-After", "1");
+    co_return MakeError(ErrorCode::kRateLimited, "too many concurrent upstream fetches for " +
+                                                     Who(identity) + "; retry in 1s");
+  }
   const policy::RateCheck check = gate_->TakeFetch(identity);
   if (check.limited && !check.decision.allowed) {
     headers.clear();
@@ -192,12 +199,6 @@ boost::asio::awaitable<Result<cache::Answer>> Handler::GetWithinBudget(
     co_return MakeError(ErrorCode::kRateLimited,
                         RefusalText("fetch rate limit", identity, check.decision));
   }
-  std::optional<policy::FetchSlots::Slot> slot = gate_->AcquireFetchSlot(identity);
-  if (!slot) {
-    headers.emplace_back("Retry-After", "1");
-    co_return MakeError(ErrorCode::kRateLimited, "too many concurrent upstream fetches for " +
-                                                     Who(identity) + "; retry in 1s");
-  }
   // An answer that went upstream shows the budget it spent.
   if (check.limited) {
     headers.clear();
@@ -205,7 +206,7 @@ boost::asio::awaitable<Result<cache::Answer>> Handler::GetWithinBudget(
   }
   // A zip miss streams on after Get returns: the slot lives until it is sent.
   hold = std::make_shared<policy::FetchSlots::Slot>(std::move(*slot));
-  Result<cache::Answer> answer = co_await get(true);
+  Result<cache::Answer> answer = co_await get(true, /*stale_ok=*/true);
   co_return answer;
 }
 
@@ -219,8 +220,9 @@ boost::asio::awaitable<Response> Handler::HandleModule(const protocol::ModuleReq
   }
   std::shared_ptr<void> hold;
   Result<cache::Answer> answer = co_await GetWithinBudget(
-      identity, allow_fetch, headers, hold,
-      [&](bool fetch) { return modules_.Get(request, fetch, may_stream); });
+      identity, allow_fetch, headers, hold, [&](bool fetch, bool stale_ok) {
+        return modules_.Get(request, fetch, may_stream, stale_ok);
+      });
   if (!answer) {
     Response response = ErrorResponse(answer.error(), endpoint);
     AppendHeaders(response, headers);
@@ -246,7 +248,8 @@ boost::asio::awaitable<Response> Handler::HandleSumdb(const protocol::SumdbReque
   }
   std::shared_ptr<void> hold;
   Result<cache::Answer> answer = co_await GetWithinBudget(
-      identity, allow_fetch, headers, hold, [&](bool fetch) { return sumdb_.Get(request, fetch); });
+      identity, allow_fetch, headers, hold,
+      [&](bool fetch, bool stale_ok) { return sumdb_.Get(request, fetch, stale_ok); });
   if (!answer) {
     Response response = ErrorResponse(answer.error(), "sumdb");
     AppendHeaders(response, headers);

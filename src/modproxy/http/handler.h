@@ -60,13 +60,14 @@ class Handler {
   // budget. nullopt lets it in; `headers` gets the X-RateLimit-* headers.
   std::optional<Response> Admit(const policy::Identity& identity, std::string_view module_path,
                                 const char* endpoint, Headers& headers);
-  // Runs `get` as the fetch budget allows: from the cache only first, and
-  // upstream when the identity's fetch budget and fetch slots allow.
+  // Runs `get(allow_fetch, stale_ok)` as the fetch budget allows: from the
+  // cache only first (fresh answers only), and upstream when the identity's
+  // fetch budget and fetch slots allow.
   // `hold` keeps a fetch slot until the response is sent.
   boost::asio::awaitable<Result<cache::Answer>> GetWithinBudget(
       const policy::Identity& identity, bool allow_fetch, Headers& headers,
       std::shared_ptr<void>& hold,
-      const std::function<boost::asio::awaitable<Result<cache::Answer>>(bool)>& get);
+      const std::function<boost::asio::awaitable<Result<cache::Answer>>(bool, bool)>& get);
 
   cache::ModuleService& modules_;
   sumdb::SumdbService& sumdb_;

@@ -219,8 +219,9 @@ asio::awaitable<void> Server::Session(asio::io_context& loop, tcp::socket socket
   std::optional<ConnectionLimiter::Place> place = connections_.TryAdd(facts.ip);
   if (!place) {
     metrics_.request_errors.With({"too_many_connections"}).Increment();
-    spdlog::warn("{}: refusing a connection: {} already open from {}", facts.remote,
-                 options_.max_connections_per_ip, facts.ip);
+    // Debug: a flood of these must not flood the log (the metric counts them).
+    spdlog::debug("{}: refusing a connection: {} already open from {}", facts.remote,
+                  options_.max_connections_per_ip, facts.ip);
     if (options_.tls == nullptr) {
       // Best effort, never waiting: the client learns why before the close.
       const std::string body = "too many connections from " + facts.ip + "\n";

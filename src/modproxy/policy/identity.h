@@ -22,9 +22,7 @@ struct Identity {
 
   bool authenticated() const { return kind != Kind::kAnonymous; }
   // The rate limiter's key: "id:<name>" or "ip:<client_ip>".
-  std::string RateKey() const {
-    return authenticated() ? "id:" + name : "ip:" + client_ip;
-  }
+  std::string RateKey() const { return authenticated() ? "id:" + name : "ip:" + client_ip; }
 };
 
 }  // namespace modproxy::policy

@@ -45,7 +45,7 @@ upstream::Upstream* SumdbService::Source(const std::string& name) const {
 }
 
 boost::asio::awaitable<Result<cache::Answer>> SumdbService::Get(
-    const protocol::SumdbRequest& request, bool allow_fetch) {
+    const protocol::SumdbRequest& request, bool allow_fetch, bool stale_ok) {
   if (Source(request.name) == nullptr) {
     co_return MakeError(ErrorCode::kNotFound,
                         "not found: checksum database " + request.name + " is not proxied here");
@@ -66,7 +66,7 @@ boost::asio::awaitable<Result<cache::Answer>> SumdbService::Get(
   }
   const std::string key = cache::KeyFor(request);
   Result<std::unique_ptr<storage::BlobReader>> reader = storage_.OpenRead(key);
-  if (reader && (request.immutable || !allow_fetch ||
+  if (reader && (request.immutable || (!allow_fetch && stale_ok) ||
                  std::chrono::system_clock::now() - (*reader)->modified() < options_.latest_ttl)) {
     metrics_.cache_hits.With({"sumdb"}).Increment();
     cache::Answer answer;

@@ -41,8 +41,10 @@ class SumdbService {
                boost::asio::thread_pool& workers, metrics::ProxyMetrics& metrics,
                cache::NegativeCache& negative_cache, SumdbServiceOptions options);
 
+  // `stale_ok` as in ModuleService::Get: false keeps a cache-only try from
+  // serving a latest note past its TTL.
   boost::asio::awaitable<Result<cache::Answer>> Get(const protocol::SumdbRequest& request,
-                                                    bool allow_fetch);
+                                                    bool allow_fetch, bool stale_ok = true);
 
   // <database>/<rest> ("lookup/...", "tile/8/0/000.p/5") fetched from where
   // this service reaches database `name`, without caching it: for the
