@@ -77,7 +77,7 @@ struct SecuritySettings {
   LimitSetting authenticated;    // [limits.authenticated]
   std::map<std::string, LimitSetting> identities;  // [[limits.identity]]
   std::string trusted_proxies;                     // CIDRs whose X-Forwarded-For counts
-  int max_connections_per_ip = 256;                // 0: unlimited
+  int max_connections_per_ip = 0;                  // 0: unlimited
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
   std::uint64_t max_header_size = 16 * 1024;

@@ -114,7 +114,10 @@ const std::vector<SettingSpec>& SecuritySettingSpecs() {
        "concurrent upstream fetches per client, unless [limits] says otherwise (0: off)", "0"},
       {"trusted_proxies",
        "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed", ""},
-      {"max_connections_per_ip", "open connections per client IP (0: unlimited)", "256"},
+      {"max_connections_per_ip",
+       "open connections per client IP (0: unlimited; behind a load balancer every connection "
+       "has its address)",
+       "0"},
       {"header_timeout", "longest a TLS handshake or a request head may take to arrive", "10s"},
       {"idle_timeout", "longest a kept-alive connection may wait for its next request", "60s"},
       {"max_header_size",

@@ -26,7 +26,7 @@ TEST(SecuritySettingsTest, DefaultsArePlainOpenAndUnlimited) {
   EXPECT_FALSE(s.tls());
   EXPECT_EQ(s.client_auth, ClientAuth::kOff);
   EXPECT_EQ(s.anonymous.rate, 0);
-  EXPECT_EQ(s.max_connections_per_ip, 256);
+  EXPECT_EQ(s.max_connections_per_ip, 0);
   EXPECT_EQ(s.header_timeout, std::chrono::seconds(10));
   EXPECT_EQ(s.idle_timeout, std::chrono::seconds(60));
   EXPECT_EQ(s.max_header_size, 16u * 1024);

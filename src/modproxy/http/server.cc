@@ -367,6 +367,7 @@ asio::awaitable<void> Server::ServeRequests(asio::io_context& loop, Stream& stre
     std::uint64_t sent = 0;
     const bool written = co_await WriteResponse(stream, head, req.version(), view.method == "HEAD",
                                                 keep_alive, response, sent);
+    response.hold.reset();  // a fetch slot is free as soon as its answer is out
 
     AccessRecord record{facts.remote,
                         view.method,

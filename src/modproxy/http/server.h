@@ -36,7 +36,7 @@ struct ServerOptions {
   std::chrono::seconds shutdown_grace{30};
   std::size_t max_header_size = 16 * 1024;  // request line and headers; over: 431
   std::size_t max_request_line = 8 * 1024;  // the target; over: 414
-  int max_connections_per_ip = 256;         // 0: unlimited
+  int max_connections_per_ip = 0;           // 0: unlimited
   TlsContextProvider* tls = nullptr;        // null: plain HTTP
   // Runs on SIGHUP (reload certificates and the auth file).
   std::function<void()> on_hangup;
