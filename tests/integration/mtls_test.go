@@ -64,6 +64,23 @@ func TestMutualTLSRequire(t *testing.T) {
 			t.Logf("require, %s: %v", c.name, err)
 		}
 	}
+	// Resumed sessions: curl resumes its TLS session for each new connection
+	// of one run (Connection: close forces them), in TLS 1.2 and 1.3. A
+	// server verifying clients must set a session context for that, and
+	// the resumed connection keeps the identity of the certificate.
+	for _, v := range []string{"1.2", "1.3"} {
+		stdout, stderr, code := runCmd(t, "", "curl", "-sS", "--noproxy", "*", "--cacert", pki.CA.Cert,
+			"--cert", pki.Alice.Cert, "--key", pki.Alice.Key, "--tlsv"+v, "--tls-max", v,
+			"-H", "Connection: close", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
+			"-w", "%{http_code} ", e.p.URL+hello.URLPath("info"), e.p.URL+upper.URLPath("info"),
+			e.p.URL+pkgerr.URLPath("info"))
+		if code != 0 || stdout != "200 200 200 " {
+			t.Errorf("TLS %s, three connections of one curl run (resumed sessions): exit %d, statuses %q, stderr %q",
+				v, code, stdout, stderr)
+		}
+		expectIdentity(t, e.p, pkgerr.URLPath("info"), 200, "alice")
+	}
+
 	// curl without a certificate and with the expired one fails too.
 	for _, args := range [][]string{nil, {"--cert", pki.Expired.Cert, "--key", pki.Expired.Key}, {"--cert", pki.WrongCA.Cert, "--key", pki.WrongCA.Key}} {
 		a := append([]string{"-sS", "--noproxy", "*", "--cacert", pki.CA.Cert, "-o", "/dev/null", "-w", "%{http_code}"}, args...)

@@ -57,6 +57,10 @@ Result<std::shared_ptr<ssl::context>> MakeTlsContext(const TlsFiles& files) {
   if (SSL_CTX_check_private_key(ctx) != 1) {
     return Invalid("key does not match the certificate:", files.key);
   }
+  // A server that verifies clients must name its session context, or
+  // OpenSSL refuses every resumed session (curl resumes between transfers).
+  static constexpr unsigned char kSessionContext[] = "modproxy";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
   if (files.client_auth != config::ClientAuth::kOff) {
     if (SSL_CTX_load_verify_locations(ctx, files.client_ca.c_str(), nullptr) != 1) {
       return Invalid("client CA bundle", files.client_ca);

@@ -28,12 +28,10 @@ Result<Identity> Gate::Identify(const Credentials& credentials) const {
   identity.client_ip =
       ClientIp(credentials.peer_ip, credentials.forwarded_for, options_.trusted_proxies);
   std::shared_ptr<const AuthTable> auth = Auth();
-  if (!credentials.authorization.empty()) {
-    if (!auth) {
-      return MakeError(ErrorCode::kUnauthenticated,
-                       "this server checks no tokens (no --auth-file); drop the Authorization "
-                       "header");
-    }
+  // Without an auth file there is nothing to check a token against: the
+  // header is ignored, as it is when no policy is configured at all (a
+  // developer's .netrc may well name this host for other reasons).
+  if (auth && !credentials.authorization.empty()) {
     Result<PresentedCredentials> presented = ParseAuthorization(credentials.authorization);
     if (!presented) return presented.error();
     Result<const AuthEntry*> entry = Authenticate(*auth, *presented);

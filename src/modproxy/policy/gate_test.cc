@@ -104,6 +104,15 @@ TEST_F(GateTest, TokensAndBasicAuthIdentify) {
   }
 }
 
+TEST_F(GateTest, WithoutAnAuthFileTokensAreIgnored) {
+  GateOptions options;
+  options.limits.anonymous.requests = MakeBudget(1, 1);
+  Gate gate = MakeGate(options, nullptr);
+  Result<Identity> who = gate.Identify({"10.0.0.1", "", "Bearer anything", nullptr});
+  ASSERT_TRUE(who) << who.error().message;
+  EXPECT_FALSE(who->authenticated());
+}
+
 TEST_F(GateTest, CertificateIdentityAndTokenPrecedence) {
   Gate gate = MakeGate({});
   CertificateSubject with_cn{"carol", {"carol.corp.example"}};
