@@ -73,14 +73,18 @@ std::string RefusalText(const char* budget, const policy::Identity& identity,
          std::to_string(std::max(1LL, WholeSecondsUp(decision.retry_after))) + "s";
 }
 
+// Retry-After in whole seconds, at least 1 (0 would invite an instant retry).
+void AddRetryAfter(std::chrono::milliseconds wait, Headers& headers) {
+  headers.emplace_back("Retry-After", std::to_string(std::max(1LL, WholeSecondsUp(wait))));
+}
+
 Response RateLimitedResponse(const policy::RateDecision& decision, const char* budget,
                              const policy::Identity& identity, const char* endpoint,
                              Headers& headers) {
   Response response = ErrorResponse(
       MakeError(ErrorCode::kRateLimited, RefusalText(budget, identity, decision)), endpoint);
+  AddRetryAfter(decision.retry_after, headers);
   response.extra_headers = std::move(headers);
-  response.extra_headers.emplace_back(
-      "Retry-After", std::to_string(std::max(1LL, WholeSecondsUp(decision.retry_after))));
   return response;
 }
 
@@ -128,15 +132,15 @@ boost::asio::awaitable<Response> Handler::Handle(const RequestView& request) {
   const bool probe = ops != nullptr && (*ops != protocol::OpsEndpoint::kMetrics ||
                                         (gate_ != nullptr && gate_->metrics_open()));
 
+  // Anonymous, and no client IP: the server logs the peer's (nothing is
+  // copied for a request that no policy looks at).
   policy::Identity identity;
-  identity.client_ip = request.peer_ip;
   if (gate_ != nullptr && !probe) {
     Result<policy::Identity> who = gate_->Identify(
         {request.peer_ip, request.forwarded_for, request.authorization, request.certificate});
     if (!who) {
       Response response = ErrorResponse(who.error(), EndpointOf(*parsed));
       response.extra_headers.emplace_back("WWW-Authenticate", "Basic realm=\"modproxy\"");
-      response.client_ip = request.peer_ip;
       co_return response;
     }
     identity = std::move(*who);
@@ -151,8 +155,8 @@ boost::asio::awaitable<Response> Handler::Handle(const RequestView& request) {
   } else {
     response = HandleOps(*ops, identity);
   }
-  response.identity = identity.name;
-  response.client_ip = identity.client_ip;
+  response.identity = std::move(identity.name);
+  response.client_ip = std::move(identity.client_ip);
   co_return response;
 }
 
@@ -186,7 +190,7 @@ boost::asio::awaitable<Result<cache::Answer>> Handler::GetWithinBudget(
   // The slot first: a request refused for it must not spend a fetch token.
   std::optional<policy::FetchSlots::Slot> slot = gate_->AcquireFetchSlot(identity);
   if (!slot) {
-    headers.emplace_back("Retry-After", "1");
+    AddRetryAfter(std::chrono::seconds(1), headers);
     co_return MakeError(ErrorCode::kRateLimited, "too many concurrent upstream fetches for " +
                                                      Who(identity) + "; retry in 1s");
   }
@@ -194,8 +198,7 @@ boost::asio::awaitable<Result<cache::Answer>> Handler::GetWithinBudget(
   if (check.limited && !check.decision.allowed) {
     headers.clear();
     AddRateLimitHeaders(check.decision, headers);
-    headers.emplace_back("Retry-After",
-                         std::to_string(std::max(1LL, WholeSecondsUp(check.decision.retry_after))));
+    AddRetryAfter(check.decision.retry_after, headers);
     co_return MakeError(ErrorCode::kRateLimited,
                         RefusalText("fetch rate limit", identity, check.decision));
   }

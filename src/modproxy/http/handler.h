@@ -26,9 +26,11 @@ struct RequestView {
   bool may_stream = false;
   // Who is asking (issue 6): the TCP peer, its X-Forwarded-For list, its
   // Authorization header, and its verified client certificate (or null).
-  std::string peer_ip;
-  std::string forwarded_for;
-  std::string authorization;
+  // Views into the connection and the parsed request, which outlive Handle:
+  // a cache hit copies none of them.
+  std::string_view peer_ip;
+  std::string forwarded_for;  // several headers joined, so owned
+  std::string_view authorization;
   const policy::CertificateSubject* certificate = nullptr;
 };
 

@@ -29,7 +29,7 @@ struct Response {
   std::string endpoint = "other";
   std::string error_reason;  // "" on success
   std::string identity;      // who asked ("" anonymous)
-  std::string client_ip;     // after X-Forwarded-For ("" before the handler ran)
+  std::string client_ip;     // after X-Forwarded-For; "" when no policy ran (the peer's)
   // Kept until the response is sent (an upstream-fetch slot of a streamed zip).
   std::shared_ptr<void> hold;
 

@@ -344,7 +344,7 @@ asio::awaitable<void> Server::ServeRequests(asio::io_context& loop, Stream& stre
     view.peer_ip = facts.ip;
     view.certificate = facts.certificate ? &*facts.certificate : nullptr;
     if (auto it = req.find(bhttp::field::authorization); it != req.end()) {
-      view.authorization = std::string(it->value());
+      view.authorization = std::string_view(it->value().data(), it->value().size());
     }
     // Several X-Forwarded-For headers are one list, in order.
     for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 
+#include <boost/beast/core/string.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -94,16 +95,6 @@ std::string_view TrimSpaces(std::string_view text) {
   if (begin == std::string_view::npos) return {};
   const std::size_t end = text.find_last_not_of(kSpaces);
   return text.substr(begin, end - begin + 1);
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view lower_b) {
-  if (a.size() != lower_b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower_b[i]) return false;
-  }
-  return true;
 }
 
 // One [[identity]] table, read field by field; `where_` names it in errors.
@@ -295,12 +286,12 @@ Result<PresentedCredentials> ParseAuthorization(std::string_view header) {
   const std::string_view value = TrimSpaces(header.substr(gap));
   if (value.empty() || value.find_first_of(kSpaces) != std::string_view::npos) return malformed;
   PresentedCredentials credentials;
-  if (EqualsIgnoreCase(scheme, "bearer")) {
+  if (boost::beast::iequals(scheme, "bearer")) {
     credentials.bearer = true;
     credentials.secret = std::string(value);
     return credentials;
   }
-  if (!EqualsIgnoreCase(scheme, "basic")) {
+  if (!boost::beast::iequals(scheme, "basic")) {
     return Unauthenticated("unsupported Authorization scheme (want Bearer or Basic)");
   }
   // RFC 7617 sends padded base64; unpadded input is accepted as well.
